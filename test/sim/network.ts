@@ -221,7 +221,9 @@ export class SimNetwork<M> {
     this.onDrop?.(from, to, msg, reason);
   }
 
-  private draw([min, max]: Range): number {
+  private draw(range: Range): number {
+    const min = range[0];
+    const max = range[1];
     return max > min ? min + this.random.int(max - min + 1) : min;
   }
 

@@ -37,12 +37,22 @@ export interface Scheduler {
   schedule(atMs: number, fn: () => void, label?: string): Timer;
 }
 
-interface SimEvent {
-  at: number;
-  seq: number;
-  /** null once cancelled or fired: cancelled events stay in the heap until popped or compacted. */
-  fn: (() => void) | null;
-  label: string;
+/** An event is its own Timer: no closure per event on the hot path. */
+class SimEvent implements Timer {
+  constructor(
+    readonly clock: VirtualClock,
+    readonly at: number,
+    readonly seq: number,
+    /** null once cancelled or fired: cancelled events stay in the heap until popped or compacted. */
+    public fn: (() => void) | null,
+    readonly label: string,
+  ) {}
+
+  cancel(): void {
+    if (this.fn === null) return; // already fired or cancelled
+    this.fn = null;
+    this.clock.noteCancelled();
+  }
 }
 
 const RECENT_LABELS = 16;
@@ -96,8 +106,7 @@ export class VirtualClock implements Clock, Scheduler {
     if (!(atMs >= this.current)) {
       throw new RangeError(`VirtualClock: cannot schedule "${label}" at ${atMs}, now is ${this.current}`);
     }
-    const ev = this.push(atMs, fn, label);
-    return { cancel: () => this.cancelEvent(ev) };
+    return this.push(atMs, fn, label);
   }
 
   /** A delay of 0 (or less) runs after the events already scheduled for now, not immediately. */
@@ -120,7 +129,7 @@ export class VirtualClock implements Clock, Scheduler {
       cancel: () => {
         if (cancelled) return;
         cancelled = true;
-        this.cancelEvent(ev);
+        ev.cancel();
       },
     };
   }
@@ -226,9 +235,8 @@ export class VirtualClock implements Clock, Scheduler {
     return `; t=${this.current}, last events: ${labels.join(', ')}`;
   }
 
-  private cancelEvent(ev: SimEvent): void {
-    if (ev.fn === null) return; // already fired or cancelled
-    ev.fn = null;
+  /** @internal Called by SimEvent.cancel. */
+  noteCancelled(): void {
     this.cancelledInHeap++;
     // Lazy deletion, bounded: once cancelled events are the majority, rebuild without them.
     if (this.cancelledInHeap >= COMPACT_MIN && this.cancelledInHeap * 2 > this.heap.length) this.compact();
@@ -256,7 +264,7 @@ export class VirtualClock implements Clock, Scheduler {
   // --- binary min-heap on (at, seq) ---
 
   private push(at: number, fn: () => void, label: string): SimEvent {
-    const ev: SimEvent = { at, seq: this.seq++, fn, label };
+    const ev = new SimEvent(this, at, this.seq++, fn, label);
     const heap = this.heap;
     let i = heap.length;
     heap.push(ev);

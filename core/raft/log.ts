@@ -157,8 +157,13 @@ export class RaftLog {
 
   /** Committed entries not yet applied. */
   nextCommitted(): Entry[] {
-    if (this.committed <= this.applied) return [];
+    if (!this.hasNextCommitted()) return [];
     return this.slice(this.applied + 1, Infinity, this.committed + 1) ?? [];
+  }
+
+  /** False while a restored snapshot is not applied yet: nothing after it can be applied. */
+  hasNextCommitted(): boolean {
+    return this.committed > this.applied && this.applied >= this.snapshotIndex;
   }
 
   appliedTo(i: number): void {
@@ -174,7 +179,8 @@ export class RaftLog {
     this.snapshotTerm = s.metadata.term;
     this.entries = [];
     this.committed = s.metadata.index;
-    this.applied = s.metadata.index;
+    // `applied` moves when the application has restored the snapshot (advance), not before:
+    // until then the state machine is still at the old index.
     this.stableIndex = s.metadata.index;
   }
 

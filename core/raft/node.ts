@@ -241,6 +241,11 @@ export class RaftNode {
 
   // ---- observation ---------------------------------------------------------------------------------
 
+  /** The consensus core, for inspection (status pages, the simulator's invariant checks). */
+  get core(): Raft {
+    return this.raft;
+  }
+
   status(): RaftStatus {
     return this.raft.status();
   }
@@ -359,7 +364,12 @@ export class RaftNode {
         const saved = this.opts.storage.save(rd.hardState, rd.entries, rd.snapshot);
         if (saved) await saved;
         if (this.stopped) return;
-        if (rd.messages.length > 0) this.opts.transport.send(rd.messages);
+        if (rd.messages.length > 0) {
+          this.opts.transport.send(rd.messages);
+          // The transport does not confirm delivery, so a snapshot counts as sent: the leader
+          // waits for the next heartbeat answer and probes, and resends it if it was lost.
+          for (const m of rd.messages) if (m.type === 'snap') this.raft.reportSnapshot(m.to, true);
+        }
         this.apply(rd);
         this.raft.advance(rd);
         if (rd.softState) this.stateChanged();
@@ -431,8 +441,10 @@ export class RaftNode {
 
   private async maybeSnapshot(): Promise<void> {
     const interval = this.opts.snapshotInterval ?? 10_000;
-    const applied = this.raft.log.applied;
-    if (applied - this.lastSnapshotIndex < interval) return;
+    const log = this.raft.log;
+    // Not while a snapshot from the leader waits to be applied: the state machine is behind.
+    if (log.pendingSnapshot || log.applied < log.snapshotIndex) return;
+    if (log.applied - this.lastSnapshotIndex < interval) return;
     const snap = this.raft.createSnapshot(this.opts.stateMachine.snapshot(), this.opts.keepEntries ?? 500);
     this.lastSnapshotIndex = snap.metadata.index;
     const saved = this.opts.storage.saveSnapshot(snap);

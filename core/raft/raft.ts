@@ -286,7 +286,7 @@ export class Raft {
       hard.commit !== this.prevHard.commit ||
       this.log.pendingSnapshot !== undefined ||
       this.log.lastIndex() > this.log.stableIndex ||
-      this.log.committed > this.log.applied ||
+      this.log.hasNextCommitted() ||
       this.msgs.length > 0 ||
       this.readStates.length > 0
     );
@@ -320,7 +320,10 @@ export class Raft {
   advance(rd: Ready): void {
     this.readyInFlight = false;
     if (rd.hardState) this.prevHard = rd.hardState;
-    if (rd.snapshot && this.log.pendingSnapshot === rd.snapshot) this.log.pendingSnapshot = undefined;
+    if (rd.snapshot) {
+      if (this.log.pendingSnapshot === rd.snapshot) this.log.pendingSnapshot = undefined;
+      this.log.appliedTo(rd.snapshot.metadata.index);
+    }
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry) {
       this.log.stableTo(lastEntry.index, lastEntry.term);
@@ -332,7 +335,10 @@ export class Raft {
     }
     for (const e of rd.committedEntries) {
       this.log.appliedTo(e.index);
-      if (e.type === 'conf') this.applyConfChange(decodeConfChange(e.data));
+      // An entry at or below a snapshot restored meanwhile is already part of its configuration.
+      if (e.type === 'conf' && e.index > (this.log.snapshot?.metadata.index ?? 0)) {
+        this.applyConfChange(decodeConfChange(e.data));
+      }
     }
   }
 

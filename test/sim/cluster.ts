@@ -1,0 +1,185 @@
+// A cluster of managers (RaftNode + Store) on the simulator: virtual clock, simulated network and
+// disks that survive crashes. Orchestrators and agents will join the same harness later.
+
+import { NodeStoppedError, RaftNode, type StateMachine } from '../../core/raft/node.ts';
+import type { Raft } from '../../core/raft/raft.ts';
+import type { Message, NodeId } from '../../core/raft/types.ts';
+import { seededRandom, type Random } from '../../core/random.ts';
+import { Store } from '../../core/store/store.ts';
+import { RaftInvariants } from './invariants.ts';
+import { SimNetwork, type LinkFaults } from './network.ts';
+import { SimDisk, SimStorage } from './sim-storage.ts';
+import { Trace } from './trace.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+export interface TimingProfile {
+  tickMs: number;
+  electionTick: number;
+  heartbeatTick: number;
+}
+
+/** The `lab` profile's Raft timing: a dead leader is replaced within about two seconds. */
+export const LAB_TIMING: TimingProfile = { tickMs: 100, electionTick: 10, heartbeatTick: 1 };
+
+export interface SimClusterOptions {
+  seed: number;
+  managers: number;
+  timing?: TimingProfile;
+  faults?: Partial<LinkFaults>;
+  /** Simulated fsync latency (ms); 0 makes storage synchronous. */
+  fsyncLatencyMs?: number;
+  /** A crash keeps a random prefix of unsynced writes, as a torn WAL tail would. */
+  tornWrites?: boolean;
+  snapshotInterval?: number;
+  keepEntries?: number;
+  requestTimeoutMs?: number;
+  verbose?: boolean;
+}
+
+export class SimManager {
+  node!: RaftNode;
+  store!: Store;
+  storage!: SimStorage;
+  alive = false;
+  incarnation = 0;
+  constructor(
+    readonly id: NodeId,
+    readonly disk: SimDisk,
+  ) {}
+}
+
+export class SimCluster {
+  readonly clock: VirtualClock;
+  readonly random: Random;
+  readonly net: SimNetwork<Message>;
+  readonly trace: Trace;
+  readonly invariants = new RaftInvariants();
+  readonly managers = new Map<NodeId, SimManager>();
+  readonly ids: NodeId[];
+  private readonly timing: TimingProfile;
+  /** A node that failed (a bug): the run stops with this error. */
+  fatal: Error | undefined;
+
+  constructor(readonly opts: SimClusterOptions) {
+    this.random = seededRandom(opts.seed);
+    this.clock = new VirtualClock({ maxEventsAtOneInstant: 200_000 });
+    this.trace = new Trace({ now: () => this.clock.now(), verbose: opts.verbose });
+    this.net = new SimNetwork<Message>({ clock: this.clock, random: this.random, faults: opts.faults });
+    this.timing = opts.timing ?? LAB_TIMING;
+    this.ids = Array.from({ length: opts.managers }, (_, i) => `m${i + 1}`);
+    for (const id of this.ids) {
+      const disk = new SimDisk({
+        clock: this.clock,
+        fsyncLatencyMs: opts.fsyncLatencyMs ? () => 1 + this.random.int(opts.fsyncLatencyMs!) : 0,
+        tornWrites: opts.tornWrites ? this.random : undefined,
+      });
+      this.managers.set(id, new SimManager(id, disk));
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const id of this.ids) await this.boot(id, true);
+  }
+
+  private async boot(id: NodeId, bootstrap: boolean): Promise<void> {
+    const m = this.managers.get(id)!;
+    m.incarnation++;
+    m.storage = new SimStorage(m.disk);
+    m.store = new Store({ clock: this.clock, random: this.random });
+    const store = m.store;
+    const inv = this.invariants;
+    const sm: StateMachine = {
+      apply: (e) => {
+        inv.onApply(id, e);
+        store.apply(e);
+      },
+      snapshot: () => store.snapshot(),
+      restore: (data, index) => store.restore(data, index),
+    };
+    m.node = new RaftNode({
+      id,
+      storage: m.storage,
+      transport: { send: (msgs) => msgs.forEach((msg) => this.net.send(msg.from, msg.to, msg)) },
+      stateMachine: sm,
+      clock: this.clock,
+      random: this.random,
+      bootstrap: bootstrap ? this.ids : undefined,
+      ...this.timing,
+      snapshotInterval: this.opts.snapshotInterval ?? 64,
+      keepEntries: this.opts.keepEntries ?? 16,
+      requestTimeoutMs: this.opts.requestTimeoutMs ?? 3_000,
+      onFatal: (err) => {
+        this.fatal ??= err;
+      },
+    });
+    m.store.setProposer(m.node);
+    const node = m.node;
+    node.onStateChange((s) => this.trace.log(id, `${s.state} term=${s.term} lead=${s.lead || '-'}`));
+    await node.start();
+    this.invariants.watchLog(id, node.core);
+    this.net.attach(id, (_from, msg) => node.step(msg));
+    m.alive = true;
+    this.trace.log(id, `started (incarnation ${m.incarnation})`);
+  }
+
+  crash(id: NodeId): void {
+    const m = this.managers.get(id)!;
+    if (!m.alive) return;
+    m.alive = false;
+    this.net.detach(id);
+    m.node.stop();
+    m.disk.crash();
+    this.trace.log(id, 'crashed');
+  }
+
+  async restart(id: NodeId): Promise<void> {
+    const m = this.managers.get(id)!;
+    if (m.alive) return;
+    await this.boot(id, false);
+  }
+
+  alive(): SimManager[] {
+    return [...this.managers.values()].filter((m) => m.alive);
+  }
+
+  leader(): SimManager | undefined {
+    let best: SimManager | undefined;
+    for (const m of this.alive()) {
+      if (m.node.isLeader() && (!best || m.node.term() > best.node.term())) best = m;
+    }
+    return best;
+  }
+
+  cores(): [NodeId, Raft][] {
+    return this.alive().map((m) => [m.id, m.node.core]);
+  }
+
+  /** Runs events until `until` (virtual ms), checking the invariants after every event. */
+  async runUntil(until: number, stop?: () => boolean): Promise<boolean> {
+    while (true) {
+      if (stop?.()) return true;
+      const next = this.clock.nextEventTime();
+      if (next === undefined || next > until) {
+        await this.clock.runUntil(until);
+        return stop?.() ?? false;
+      }
+      await this.clock.step();
+      if (this.fatal) throw this.fatal;
+      this.invariants.afterEvent(this.cores());
+    }
+  }
+
+  stopAll(): void {
+    for (const m of this.alive()) {
+      m.alive = false;
+      this.net.detach(m.id);
+      m.node.stop();
+    }
+  }
+}
+
+/** Errors after which a write may or may not have taken effect. */
+export function outcomeUnknown(err: unknown): boolean {
+  const name = (err as Error)?.name;
+  return name === 'LeadershipLostError' || name === 'RequestTimeoutError' || err instanceof NodeStoppedError;
+}

@@ -1,0 +1,17 @@
+// npm run bench -- NAME: prints figures; benchmarks are measurements, not tests.
+
+const benches: Record<string, () => Promise<void>> = {
+  raft: async () => (await import('./raft.ts')).benchRaft(),
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const unknown = names.filter((n) => !(n in benches));
+  if (unknown.length > 0) {
+    console.error(`unknown benchmark ${unknown.join(', ')}; available: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  for (const name of names.length > 0 ? names : Object.keys(benches)) await benches[name]!();
+}
+
+void main();

@@ -93,7 +93,7 @@ export function checkOperations<State, Input, Output>(
 ): CheckResult<State, Input, Output> {
   for (const op of history) {
     if (op.return !== undefined && op.return < op.call) {
-      throw new Error(`operation returns before its call: ${describe(model, op)}`);
+      throw new Error(`operation returns before its call: ${formatOperation(model, op)}`);
     }
   }
   const budget = new Budget(options);
@@ -131,7 +131,7 @@ export function isUnknown(op: Operation<unknown, unknown>): boolean {
 }
 
 /** `client 3: get(x) -> "7" @[120ms, 180ms]`. */
-export function describe<S, I, O>(model: Model<S, I, O>, op: Operation<I, O>): string {
+export function formatOperation<S, I, O>(model: Model<S, I, O>, op: Operation<I, O>): string {
   const output = isUnknown(op) ? undefined : op.output;
   const text = model.describeOperation
     ? model.describeOperation(op.input, output)
@@ -482,7 +482,7 @@ function formatFailure<S, I, O>(
   if (prefix.length > PREFIX_LINES) {
     lines.push(`  ... ${prefix.length - PREFIX_LINES} earlier operations`);
   }
-  for (const op of prefix.slice(-PREFIX_LINES)) lines.push(`  ${describe(model, op)}`);
+  for (const op of prefix.slice(-PREFIX_LINES)) lines.push(`  ${formatOperation(model, op)}`);
   const state = model.describeState
     ? model.describeState(failure.state)
     : JSON.stringify(failure.state) ?? 'undefined';
@@ -490,7 +490,7 @@ function formatFailure<S, I, O>(
   lines.push('none of these can be linearized next:');
   for (const { op, rejected } of stuck) {
     const why = rejected ? 'contradicts that state' : 'fits, but nothing can follow it';
-    lines.push(`  ${describe(model, op)}  (${why})`);
+    lines.push(`  ${formatOperation(model, op)}  (${why})`);
   }
   return lines.join('\n');
 }

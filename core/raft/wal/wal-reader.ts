@@ -1,0 +1,93 @@
+// Reads and checks every WAL segment, replaying its records. Read-only: repairs (cutting a torn
+// tail) are for the caller to make.
+
+import { readFile } from 'node:fs/promises';
+import { DecodeError } from './binary.ts';
+import { WalCorruptError } from './errors.ts';
+import { hasValidFrameAfter, readFrame } from './frame.ts';
+import { LogReplay } from './log-replay.ts';
+import { decodeRecord, WAL_FORMAT_VERSION, type WalRecord } from './record.ts';
+import { listSegments, type Segment } from './segments.ts';
+
+/** The end of the last segment, cut short by a crash in the middle of a write. */
+export interface TornTail {
+  file: string;
+  /** Where the last good record ends: the file is to be cut back to this length. */
+  offset: number;
+  /** How many bytes are to be cut. */
+  bytes: number;
+  problem: string;
+}
+
+export interface WalContents {
+  replay: LogReplay;
+  segments: Segment[];
+  /** Bytes of valid records in the last segment (0 if there is none, or it holds nothing valid). */
+  lastSegmentBytes: number;
+  tornTail?: TornTail;
+  /** Where the first entry replayed was found, for error messages. */
+  firstEntryAt?: { file: string; offset: number };
+}
+
+export async function readWal(walDir: string): Promise<WalContents> {
+  const segments = await listSegments(walDir);
+  const replay = new LogReplay();
+  const contents: WalContents = { replay, segments, lastSegmentBytes: 0 };
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const previous = segments[i - 1];
+    if (previous && segment.seq !== previous.seq + 1) {
+      throw new WalCorruptError(
+        segment.path,
+        0,
+        `segment ${previous.seq + 1} is missing (the sequence jumps from ${previous.seq} to ${segment.seq})`,
+      );
+    }
+    const isLast = i === segments.length - 1;
+    const validBytes = replaySegment(segment, await readFile(segment.path), isLast, contents);
+    if (isLast) contents.lastSegmentBytes = validBytes;
+  }
+  return contents;
+}
+
+/** Replays one segment into contents.replay; returns the length of its valid records. */
+function replaySegment(segment: Segment, buf: Buffer, isLast: boolean, contents: WalContents): number {
+  let offset = 0;
+  while (offset < buf.length) {
+    const frame = readFrame(buf, offset);
+    if (!frame.ok) {
+      if (isLast && !hasValidFrameAfter(buf, offset)) {
+        contents.tornTail = { file: segment.path, offset, bytes: buf.length - offset, problem: frame.reason };
+        break;
+      }
+      const where = isLast ? 'with valid records after it' : 'in a segment that is not the last';
+      throw new WalCorruptError(segment.path, offset, `${frame.reason}, ${where}`);
+    }
+    let record: WalRecord;
+    try {
+      record = decodeRecord(frame.type, buf, frame.payloadStart, frame.end);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      throw new WalCorruptError(segment.path, offset, `a record with a valid CRC does not decode: ${err.message}`);
+    }
+    const problem = offset === 0 ? checkHeader(record, segment) : record.type === 'segment' ? 'a second segment header' : undefined;
+    if (problem) throw new WalCorruptError(segment.path, offset, problem);
+    if (record.type === 'entry' && contents.firstEntryAt === undefined) {
+      contents.firstEntryAt = { file: segment.path, offset };
+    }
+    const gap = contents.replay.apply(record);
+    if (gap) throw new WalCorruptError(segment.path, offset, gap);
+    offset = frame.end;
+  }
+  if (offset === 0 && !isLast) throw new WalCorruptError(segment.path, 0, 'an empty segment that is not the last');
+  return offset;
+}
+
+function checkHeader(record: WalRecord, segment: Segment): string | undefined {
+  if (record.type !== 'segment') return `the first record is a ${record.type} record, not a segment header`;
+  if (record.version !== WAL_FORMAT_VERSION) return `unknown WAL format version ${record.version}`;
+  if (record.seq !== segment.seq || record.firstIndex !== segment.firstIndex) {
+    return `the header says segment ${record.seq} from index ${record.firstIndex}, which the file name does not`;
+  }
+  return undefined;
+}

@@ -41,6 +41,7 @@ export class SimManager {
   store!: Store;
   storage!: SimStorage;
   alive = false;
+  retired = false;
   incarnation = 0;
   constructor(
     readonly id: NodeId,
@@ -55,7 +56,9 @@ export class SimCluster {
   readonly trace: Trace;
   readonly invariants = new RaftInvariants();
   readonly managers = new Map<NodeId, SimManager>();
+  /** Every manager ever created; the first `opts.managers` bootstrapped the cluster. */
   readonly ids: NodeId[];
+  private readonly bootstrapIds: NodeId[];
   private readonly timing: TimingProfile;
   /** A node that failed (a bug): the run stops with this error. */
   fatal: Error | undefined;
@@ -66,19 +69,44 @@ export class SimCluster {
     this.trace = new Trace({ now: () => this.clock.now(), verbose: opts.verbose });
     this.net = new SimNetwork<Message>({ clock: this.clock, random: this.random, faults: opts.faults });
     this.timing = opts.timing ?? LAB_TIMING;
-    this.ids = Array.from({ length: opts.managers }, (_, i) => `m${i + 1}`);
-    for (const id of this.ids) {
-      const disk = new SimDisk({
-        clock: this.clock,
-        fsyncLatencyMs: opts.fsyncLatencyMs ? () => 1 + this.random.int(opts.fsyncLatencyMs!) : 0,
-        tornWrites: opts.tornWrites ? this.random : undefined,
-      });
-      this.managers.set(id, new SimManager(id, disk));
-    }
+    this.ids = [];
+    for (let i = 0; i < opts.managers; i++) this.newManager();
+    this.bootstrapIds = [...this.ids];
+  }
+
+  private newManager(): SimManager {
+    const id = `m${this.ids.length + 1}`;
+    const disk = new SimDisk({
+      clock: this.clock,
+      fsyncLatencyMs: this.opts.fsyncLatencyMs ? () => 1 + this.random.int(this.opts.fsyncLatencyMs!) : 0,
+      tornWrites: this.opts.tornWrites ? this.random : undefined,
+    });
+    const m = new SimManager(id, disk);
+    this.ids.push(id);
+    this.managers.set(id, m);
+    return m;
+  }
+
+  /**
+   * Starts a brand-new manager with an empty state and no peers; it becomes a member when the
+   * leader commits its addition (as SwarmKit gives every joining manager a fresh Raft ID).
+   */
+  async addManager(): Promise<SimManager> {
+    const m = this.newManager();
+    await this.boot(m.id, false);
+    return m;
+  }
+
+  /** Stops a manager for good (after its removal from the cluster): it is never restarted. */
+  retire(id: NodeId): void {
+    const m = this.managers.get(id)!;
+    this.crash(id);
+    m.retired = true;
+    this.trace.log(id, 'retired');
   }
 
   async start(): Promise<void> {
-    for (const id of this.ids) await this.boot(id, true);
+    for (const id of this.bootstrapIds) await this.boot(id, true);
   }
 
   private async boot(id: NodeId, bootstrap: boolean): Promise<void> {
@@ -103,7 +131,7 @@ export class SimCluster {
       stateMachine: sm,
       clock: this.clock,
       random: this.random,
-      bootstrap: bootstrap ? this.ids : undefined,
+      bootstrap: bootstrap ? this.bootstrapIds : undefined,
       ...this.timing,
       snapshotInterval: this.opts.snapshotInterval ?? 64,
       keepEntries: this.opts.keepEntries ?? 16,
@@ -134,7 +162,7 @@ export class SimCluster {
 
   async restart(id: NodeId): Promise<void> {
     const m = this.managers.get(id)!;
-    if (m.alive) return;
+    if (m.alive || m.retired) return;
     await this.boot(id, false);
   }
 

@@ -50,13 +50,14 @@ export async function runRaftSeed(seed: number, opts: RunOptions = {}): Promise<
     keepEntries: pick.int(20),
     verbose: opts.verbose,
   };
+  const membership = pick.next() < 0.5;
   const cluster = new SimCluster(cfg);
   const { clock, random, trace } = cluster;
   const history: KvOperation[] = [];
   const keys = ['x', 'y', 'z'];
   let writes = 0;
   let unknown = 0;
-  const describeCfg = `${cfg.managers} managers, drop ${(cfg.faults!.dropRate! * 100).toFixed(1)}%, fsync ${latency} ms${cfg.tornWrites ? ' (torn)' : ''}`;
+  const describeCfg = `${cfg.managers} managers${membership ? ' (membership changes)' : ''}, drop ${(cfg.faults!.dropRate! * 100).toFixed(1)}%, fsync ${latency} ms${cfg.tornWrites ? ' (torn)' : ''}`;
 
   const client = async (c: number, until: number) => {
     let target = cluster.ids[random.int(cluster.ids.length)]!;
@@ -105,6 +106,32 @@ export async function runRaftSeed(seed: number, opts: RunOptions = {}): Promise<
     }
   };
 
+  // Membership changes, as promote/demote will make them: one at a time, through the leader.
+  // A removed manager is stopped for good; an added one is new, with an empty state.
+  const changeMembership = async () => {
+    const l = cluster.leader();
+    if (!l) return;
+    const voters = l.node.voters();
+    if (voters.length > 3 && random.next() < 0.5) {
+      const victim = voters[random.int(voters.length)]!;
+      trace.log(l.id, `propose removing ${victim}`);
+      l.node
+        .proposeConfChange({ type: 'removeNode', nodeId: victim })
+        .then(() => {
+          trace.log(l.id, `removed ${victim}`);
+          cluster.retire(victim);
+        })
+        .catch((err: Error) => trace.log(l.id, `remove ${victim} failed: ${err.message}`));
+    } else if (voters.length < 5) {
+      const m = await cluster.addManager();
+      trace.log(l.id, `propose adding ${m.id}`);
+      l.node
+        .proposeConfChange({ type: 'addNode', nodeId: m.id })
+        .then(() => trace.log(l.id, `added ${m.id}`))
+        .catch((err: Error) => trace.log(l.id, `add ${m.id} failed: ${err.message}`));
+    }
+  };
+
   const faults = async (until: number) => {
     while (clock.now() < until) {
       await clock.sleep(200 + random.int(1_500));
@@ -132,13 +159,15 @@ export async function runRaftSeed(seed: number, opts: RunOptions = {}): Promise<
       } else if (r < 0.85) {
         cluster.net.heal();
         trace.log('net', 'heal');
-      } else {
+      } else if (r < 0.88) {
         const l = cluster.leader();
         const to = cluster.ids[random.int(cluster.ids.length)]!;
         if (l && to !== l.id) {
           trace.log(l.id, `transfer leadership to ${to}`);
           l.node.transferLeadership(to);
         }
+      } else if (membership) {
+        await changeMembership();
       }
     }
   };
@@ -153,6 +182,12 @@ export async function runRaftSeed(seed: number, opts: RunOptions = {}): Promise<
     // Faults stop: heal and bring every node back; the cluster must recover within the bound.
     cluster.net.heal();
     for (const id of cluster.ids) await cluster.restart(id);
+    // Members are whoever the latest configuration names; a manager left outside (an addition
+    // that never committed, a removal whose confirmation was lost) is stopped.
+    const members = () => {
+      const l = cluster.leader();
+      return l ? cluster.alive().filter((m) => l.node.voters().includes(m.id)) : [];
+    };
     trace.log('sim', 'faults stopped: healed, all nodes restarted');
     const recoverStart = clock.now();
     let finalIndex = 0;
@@ -174,21 +209,22 @@ export async function runRaftSeed(seed: number, opts: RunOptions = {}): Promise<
     const recovered = await cluster.runUntil(recoverStart + recoveryMs, () => {
       tryFinalWrite();
       if (finalIndex === 0) return false;
-      const applied = cluster.alive().map((m) => m.node.appliedIndex());
-      return applied.every((a) => a >= finalIndex && a === applied[0]);
+      const applied = members().map((m) => m.node.appliedIndex());
+      return applied.length > 0 && applied.every((a) => a >= finalIndex && a === applied[0]);
     });
     if (!recovered) {
       const states = cluster.alive().map((m) => `${m.id}:${m.node.core.state}/t${m.node.term()}/applied ${m.node.appliedIndex()}`);
       throw new Error(`no recovery within ${recoveryMs} ms after the faults stopped (${states.join(', ')})`);
     }
     const recoveryTime = clock.now() - recoverStart;
+    for (const m of cluster.alive()) if (!members().includes(m)) cluster.retire(m.id);
 
     // Every store must hold the same state once caught up.
-    const snapshots = cluster.alive().map((m) => new TextDecoder().decode(m.store.snapshot()));
+    const snapshots = members().map((m) => new TextDecoder().decode(m.store.snapshot()));
     const differing = snapshots.findIndex((s) => s !== snapshots[0]);
     if (differing >= 0) {
-      const a = cluster.alive()[0]!;
-      const b = cluster.alive()[differing]!;
+      const a = members()[0]!;
+      const b = members()[differing]!;
       throw new Error(
         `stores differ after recovery at applied index ${a.node.appliedIndex()}: ${a.id} has ${snapshots[0]!.slice(0, 2000)}\n${b.id} has ${snapshots[differing]!.slice(0, 2000)}`,
       );

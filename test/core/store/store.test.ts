@@ -111,7 +111,7 @@ describe('store transactions', () => {
       [3, ['delete nodes/n1']],
     ]);
     const upd = events[1]!.changes[0]!;
-    expect(upd.type === 'update' && upd.old.Spec).toEqual({ Name: 'web', Labels: {} });
+    expect(upd.type === 'update' && (upd.old as { Spec?: unknown }).Spec).toEqual({ Name: 'web', Labels: {} });
   });
 
   it('hands out frozen objects so a reader cannot change the state behind the log', async () => {

@@ -183,30 +183,30 @@ export class DiskStorage implements RaftStorage {
 
   private async drain(): Promise<void> {
     try {
-      await this.drainQueue();
+      while (this.queue.length > 0) {
+        // Every save waiting so far goes into one write; an application snapshot goes alone.
+        const first = this.queue[0]!;
+        const n = first.kind === 'appSnapshot' ? 1 : countWhile(this.queue, (j) => j.kind === 'save');
+        await this.run(this.queue.splice(0, n));
+      }
     } finally {
-      // Cleared in the same turn as the queue was found empty, so no job can be left behind.
+      // Cleared in the same turn as the queue is found empty, so no job can be left waiting.
       this.busy = false;
     }
   }
 
-  private async drainQueue(): Promise<void> {
-    while (this.queue.length > 0) {
-      // Every save waiting so far goes into one write; an application snapshot goes alone.
-      const first = this.queue[0]!;
-      const n = first.kind === 'appSnapshot' ? 1 : countWhile(this.queue, (j) => j.kind === 'save');
-      const group = this.queue.splice(0, n);
-      try {
-        if (this.failure) throw this.failure;
-        if (first.kind === 'appSnapshot') await this.writeAppSnapshot(first.snapshot);
-        else await this.writeSaves(group as Extract<Job, { kind: 'save' }>[]);
-        for (const job of group) job.resolve();
-      } catch (err) {
-        this.failure ??= new Error(`DiskStorage: a write failed, so this storage accepts no more: ${String(err)}`, {
-          cause: err,
-        });
-        for (const job of group) job.reject(err instanceof Error ? err : this.failure);
-      }
+  private async run(group: Job[]): Promise<void> {
+    try {
+      if (this.failure) throw this.failure;
+      const first = group[0]!;
+      if (first.kind === 'appSnapshot') await this.writeAppSnapshot(first.snapshot);
+      else await this.writeSaves(group as Extract<Job, { kind: 'save' }>[]);
+      for (const job of group) job.resolve();
+    } catch (err) {
+      this.failure ??= new Error(`DiskStorage: a write failed, so this storage accepts no more: ${String(err)}`, {
+        cause: err,
+      });
+      for (const job of group) job.reject(err instanceof Error ? err : this.failure);
     }
   }
 

@@ -253,7 +253,12 @@ export class DiskStorage implements RaftStorage {
   ): Promise<{ snapshot?: Snapshot; skippedSnapshots: Recovery['skippedSnapshots'] }> {
     const skippedSnapshots: Recovery['skippedSnapshots'] = [];
     let damaged: { file: string; reason: string } | undefined;
-    for (const file of await listSnapshotFiles(this.snapDir)) {
+    const files = await listSnapshotFiles(this.snapDir);
+    if (files.length > 0 && wal.segments.length === 0) {
+      // load() creates the first segment before anything can be saved: the WAL was removed.
+      throw new WalCorruptError(this.walDir, 0, 'there are snapshot files but no WAL segments (the WAL was removed)');
+    }
+    for (const file of files) {
       let snapshot: Snapshot;
       try {
         snapshot = await readSnapshotFile(file);

@@ -342,6 +342,15 @@ describe('DiskStorage: corruption', () => {
     await expectCorrupt(files[2]!, 0, /segment 2 is missing \(the sequence jumps from 1 to 3\)/);
   });
 
+  it('a removed WAL next to snapshot files', async () => {
+    const { storage } = await openStorage();
+    await storage.save(hs(1, 3), entries(1, 3));
+    await storage.saveSnapshot(snapshot(3, 1));
+    await storage.close();
+    for (const file of await walFiles()) await unlink(file);
+    await expectCorrupt(join(dir, 'wal'), 0, /there are snapshot files but no WAL segments/);
+  });
+
   it('a gap in the entry indexes', async () => {
     const { storage } = await openStorage();
     await storage.save(undefined, entries(1, 3));

@@ -102,11 +102,13 @@ export class RaftLog {
    * probe was rejected can skip a whole term of mismatching entries at once.
    */
   findConflictByTerm(index: number, term: number): number {
-    for (let i = Math.min(index, this.lastIndex()); i >= this.snapshotIndex; i--) {
+    for (let i = Math.min(index, this.lastIndex()); i > 0; i--) {
       const t = this.term(i);
+      // Compacted: its term is unknown, so it may match. (Returning the snapshot index instead
+      // would claim an entry whose term is newer, costing the leader an extra probe.)
       if (t === undefined || t <= term) return i;
     }
-    return this.snapshotIndex;
+    return 0;
   }
 
   /** Appends after truncating any conflicting suffix. Returns the new last index. */

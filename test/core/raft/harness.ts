@@ -3,7 +3,7 @@
 
 import { Raft, type RaftConfig } from '../../../core/raft/raft.ts';
 import type { PersistedState } from '../../../core/raft/storage.ts';
-import type { Entry, HardState, Message, NodeId, Snapshot } from '../../../core/raft/types.ts';
+import { message, type Entry, type HardState, type Message, type NodeId, type Snapshot } from '../../../core/raft/types.ts';
 import { seededRandom } from '../../../core/random.ts';
 
 /** What a node has made durable: enough to restart it. */
@@ -26,6 +26,13 @@ export class MemoryDisk {
     }
   }
 
+  /** The application compacted its own log at a snapshot: keep only the entries after it. */
+  saveSnapshot(snap: Snapshot): void {
+    if (this.snapshot && snap.metadata.index <= this.snapshot.metadata.index) return;
+    this.snapshot = snap;
+    this.entries = this.entries.filter((e) => e.index > snap.metadata.index);
+  }
+
   load(): PersistedState {
     return { hardState: { ...this.hardState }, snapshot: this.snapshot, entries: this.entries.slice() };
   }
@@ -37,6 +44,99 @@ export interface NodeOptions extends Partial<RaftConfig> {
 
 export const enc = (s: string) => new TextEncoder().encode(s);
 export const dec = (d: Uint8Array) => new TextDecoder().decode(d);
+
+/** Entries with the given terms from index `from` on: the shape of a log in the paper's figures. */
+export function logOf(terms: number[], from = 1): Entry[] {
+  return terms.map((term, i) => ({ term, index: from + i, type: 'normal', data: enc(`${from + i}@${term}`) }));
+}
+
+/** The terms of a node's log, from its first retained entry: easy to compare with a figure. */
+export function termsOf(r: Raft): number[] {
+  return r.log.allEntries().map((e) => e.term);
+}
+
+export interface DiskShape {
+  /** Terms of the entries at indexes 1, 2, ... */
+  terms?: number[];
+  /** Defaults to the last entry's term. */
+  term?: number;
+  vote?: NodeId;
+  commit?: number;
+}
+
+/**
+ * The durable state of a member of `voters` whose log holds entries of `terms`, as etcd's tests
+ * build them: the membership comes from an empty snapshot at index 0, so the log is exactly the
+ * given entries (no bootstrap configuration entries).
+ */
+export function diskState(voters: NodeId[], shape: DiskShape = {}): PersistedState {
+  const terms = shape.terms ?? [];
+  return {
+    hardState: { term: shape.term ?? terms[terms.length - 1] ?? 0, vote: shape.vote ?? '', commit: shape.commit ?? 0 },
+    snapshot: { metadata: { index: 0, term: 0, confState: { voters: [...voters] } }, data: new Uint8Array(0) },
+    entries: logOf(terms),
+  };
+}
+
+export const seedOf = (id: NodeId) => id.charCodeAt(id.length - 1) * 7919 + 13;
+
+/**
+ * A single Raft node driven by hand, as in etcd's paper tests: step it with built messages and
+ * look at what flush() returns. Pre-vote and check-quorum are off unless asked for.
+ */
+export function newRaft(id: NodeId, voters: NodeId[], opts: NodeOptions & DiskShape = {}): Raft {
+  const { terms, term, vote, commit, ...cfg } = opts;
+  return new Raft({
+    id,
+    electionTick: 10,
+    heartbeatTick: 1,
+    random: seededRandom(seedOf(id)),
+    preVote: false,
+    checkQuorum: false,
+    restore: diskState(voters, { terms, term, vote, commit }),
+    ...cfg,
+  });
+}
+
+/**
+ * Does what the application does with each Ready until there is none: persist (to `disk` if
+ * given), apply, advance. Returns the messages the node wanted sent.
+ */
+export function flush(r: Raft, disk?: MemoryDisk): Message[] {
+  const out: Message[] = [];
+  while (r.hasReady()) {
+    const rd = r.ready();
+    disk?.save(rd.hardState, rd.entries, rd.snapshot);
+    out.push(...rd.messages);
+    r.advance(rd);
+  }
+  return out;
+}
+
+/** Makes a hand-driven node leader: it campaigns and its peers grant, in id order. */
+export function makeLeader(r: Raft): Message[] {
+  const state = () => r.state; // read afresh: step() changes it behind the compiler's back
+  r.campaign();
+  // With pre-vote, two rounds: the pre-vote, then the real vote.
+  for (let round = 0; round < 2 && state() !== 'leader'; round++) {
+    for (const peer of r.voters().sort()) {
+      if (state() === 'leader' || peer === r.id) continue;
+      if (state() === 'preCandidate') r.step(message({ type: 'preVoteResp', from: peer, to: r.id, term: r.term + 1 }));
+      else r.step(message({ type: 'voteResp', from: peer, to: r.id, term: r.term }));
+    }
+  }
+  if (state() !== 'leader') throw new Error(`${r.id} did not become leader`);
+  return flush(r);
+}
+
+/** A follower's acknowledgement of the leader's log up to `index`. */
+export function ack(r: Raft, from: NodeId, index: number): Message[] {
+  r.step(message({ type: 'appResp', from, to: r.id, term: r.term, index }));
+  return flush(r);
+}
+
+export const ofType = (msgs: Message[], type: Message['type'], to?: NodeId) =>
+  msgs.filter((m) => m.type === type && (to === undefined || m.to === to));
 
 export class TestNetwork {
   nodes = new Map<NodeId, Raft>();
@@ -53,11 +153,28 @@ export class TestNetwork {
   intercept: ((m: Message) => boolean) | undefined;
   held: Message[] = [];
 
+  /**
+   * A cluster of `ids` bootstrapped together; a node listed in `states` instead starts from that
+   * durable state (see diskState), to build the logs of the paper's figures.
+   */
   constructor(
     ids: NodeId[],
     private defaults: NodeOptions = {},
+    states: Partial<Record<NodeId, PersistedState>> = {},
   ) {
-    for (const id of ids) this.add(id, { bootstrap: ids, ...defaults });
+    for (const id of ids) {
+      const st = states[id];
+      if (!st) {
+        this.add(id, { bootstrap: ids, ...defaults });
+        continue;
+      }
+      const disk = new MemoryDisk();
+      disk.hardState = { ...st.hardState };
+      disk.snapshot = st.snapshot;
+      disk.entries = st.entries.slice();
+      this.disks.set(id, disk);
+      this.add(id, { restore: disk.load() });
+    }
     // Persist and apply the bootstrap configuration, as a starting node would.
     this.send();
   }
@@ -69,7 +186,7 @@ export class TestNetwork {
       id,
       electionTick: 10,
       heartbeatTick: 1,
-      random: seededRandom(id.charCodeAt(id.length - 1) * 7919 + 13),
+      random: seededRandom(seedOf(id)),
       preVote: false,
       checkQuorum: false,
       ...this.defaults,
@@ -95,13 +212,17 @@ export class TestNetwork {
 
   /** Delivers messages until the network is quiet. */
   send(...msgs: Message[]): void {
+    this.run(msgs, new Set());
+  }
+
+  private run(msgs: Message[], released: Set<Message>): void {
     const queue: Message[] = [...msgs];
     for (;;) {
       for (const id of this.nodes.keys()) queue.push(...this.drain(id));
       const m = queue.shift();
       if (!m) return;
       if (!this.deliverable(m)) continue;
-      if (this.intercept && this.intercept(m)) {
+      if (this.intercept && !released.has(m) && this.intercept(m)) {
         this.held.push(m);
         continue;
       }
@@ -130,6 +251,14 @@ export class TestNetwork {
     return out;
   }
 
+  /** A cluster of the keys of `logs`, each node holding a log of those terms (as in Figure 7). */
+  static withLogs(logs: Record<NodeId, number[]>, defaults: NodeOptions = {}): TestNetwork {
+    const ids = Object.keys(logs);
+    const states: Record<NodeId, PersistedState> = {};
+    for (const id of ids) states[id] = diskState(ids, { terms: logs[id] });
+    return new TestNetwork(ids, defaults, states);
+  }
+
   /** Campaigns on `id` and runs the network until quiet. */
   elect(id: NodeId): void {
     this.node(id).campaign();
@@ -145,6 +274,28 @@ export class TestNetwork {
   tick(id: NodeId, n = 1): void {
     for (let i = 0; i < n; i++) this.node(id).tick();
     this.send();
+  }
+
+  /** Ticks every node once per round, `rounds` times, delivering after each round. */
+  tickAll(rounds = 1): void {
+    for (let i = 0; i < rounds; i++) {
+      for (const r of this.nodes.values()) r.tick();
+      this.send();
+    }
+  }
+
+  /** Delivers the held messages that match (all by default), and whatever they cause. */
+  release(match: (m: Message) => boolean = () => true): void {
+    const now = this.held.filter(match);
+    this.held = this.held.filter((m) => !match(m));
+    this.run(now, new Set(now));
+  }
+
+  /** Messages delivered so far, of one type (optionally from/to given nodes). */
+  sent(type: Message['type'], from?: NodeId, to?: NodeId): Message[] {
+    return this.delivered.filter(
+      (m) => m.type === type && (from === undefined || m.from === from) && (to === undefined || m.to === to),
+    );
   }
 
   isolate(id: NodeId): void {

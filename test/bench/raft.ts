@@ -17,6 +17,7 @@ import { percentile, printTable, type Row } from './report.ts';
 
 interface BenchCluster {
   nodes: Map<NodeId, RaftNode>;
+  storages: Map<NodeId, DiskStorage>;
   applied: Map<NodeId, number>;
   dirs: string[];
   stop(): Promise<void>;
@@ -38,13 +39,13 @@ async function startCluster(size: number): Promise<BenchCluster> {
   const nodes = new Map<NodeId, RaftNode>();
   const applied = new Map<NodeId, number>();
   const dirs: string[] = [];
-  const storages: DiskStorage[] = [];
+  const storages = new Map<NodeId, DiskStorage>();
   const transport = inProcessTransport(nodes);
   for (const id of ids) {
     const dir = await mkdtemp(join(tmpdir(), `swarmlab-bench-${id}-`));
     dirs.push(dir);
     const storage = new DiskStorage({ dir });
-    storages.push(storage);
+    storages.set(id, storage);
     applied.set(id, 0);
     const sm: StateMachine = {
       apply: () => applied.set(id, applied.get(id)! + 1),
@@ -80,11 +81,12 @@ async function startCluster(size: number): Promise<BenchCluster> {
   }
   return {
     nodes,
+    storages,
     applied,
     dirs,
     async stop() {
       for (const n of nodes.values()) n.stop();
-      for (const s of storages) await s.close();
+      for (const s of storages.values()) await s.close();
       for (const d of dirs) await rm(d, { recursive: true, force: true });
     },
   };
@@ -147,13 +149,18 @@ export async function benchRaft(): Promise<void> {
     try {
       const leader = c.nodes.get('m1')!;
       await saturate(leader, 1_000, 256); // warm-up: JIT, file allocation
+      const disk = c.storages.get('m1')!;
+      let syncs = disk.stats.syncs;
       const sat = await saturate(leader, 5_000, 2_000);
+      const satSyncs = (disk.stats.syncs - syncs) / 5;
+      syncs = disk.stats.syncs;
       rows.push({
         cluster: `${size} managers`,
         load: 'saturation (2,000 in flight)',
         'committed/s': Math.round(sat.rate).toLocaleString('en-US'),
         'p50 ms': percentile(sat.latencies, 50).toFixed(1),
         'p99 ms': percentile(sat.latencies, 99).toFixed(1),
+        'leader fsyncs/s': Math.round(satSyncs).toLocaleString('en-US'),
       });
       const fixed = await fixedRate(leader, 5_000, 1_000);
       rows.push({
@@ -162,6 +169,7 @@ export async function benchRaft(): Promise<void> {
         'committed/s': Math.round(fixed.sent / 5).toLocaleString('en-US'),
         'p50 ms': percentile(fixed.latencies, 50).toFixed(1),
         'p99 ms': percentile(fixed.latencies, 99).toFixed(1),
+        'leader fsyncs/s': Math.round((disk.stats.syncs - syncs) / 5).toLocaleString('en-US'),
       });
     } finally {
       await c.stop();

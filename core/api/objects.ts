@@ -1,6 +1,5 @@
-// The cluster objects, in the Docker Engine API's shapes and field names, so the Docker API layer
-// is a thin mapping. The specs are filled in by the orchestration issue; the store only relies on
-// the common fields below.
+// The cluster objects, in the Docker Engine API's shapes and field names (API v1.41+), so the
+// Docker API layer is a thin, honest mapping. Durations are nanoseconds, as in the Engine API.
 
 export interface Version {
   Index: number;
@@ -21,42 +20,243 @@ export interface Annotated {
   Labels?: Labels;
 }
 
+export interface Platform {
+  Architecture?: string;
+  OS?: string;
+}
+
+export interface ResourceAmounts {
+  NanoCPUs?: number;
+  MemoryBytes?: number;
+}
+
+// ---- nodes ----------------------------------------------------------------------------------------
+
+export type NodeRole = 'manager' | 'worker';
+export type NodeAvailability = 'active' | 'pause' | 'drain';
+export type NodeState = 'unknown' | 'down' | 'ready' | 'disconnected';
+export type Reachability = 'unknown' | 'unreachable' | 'reachable';
+
+export interface NodeSpec extends Annotated {
+  Role: NodeRole;
+  Availability: NodeAvailability;
+}
+
+export interface NodeDescription {
+  Hostname: string;
+  Platform: Platform;
+  Resources: ResourceAmounts;
+  Engine: { EngineVersion?: string; Labels?: Labels; Plugins?: { Type: string; Name: string }[] };
+  TLSInfo?: { TrustRoot?: string; CertIssuerSubject?: string; CertIssuerPublicKey?: string };
+}
+
 export interface NodeObject extends ObjectMeta {
-  Spec: Annotated & { Role?: 'manager' | 'worker'; Availability?: 'active' | 'pause' | 'drain' };
-  Description?: Record<string, unknown>;
-  Status?: { State: string; Message?: string; Addr?: string };
-  ManagerStatus?: { Leader?: boolean; Reachability: string; Addr: string };
+  Spec: NodeSpec;
+  Description?: NodeDescription;
+  Status: { State: NodeState; Message?: string; Addr?: string };
+  ManagerStatus?: { Leader?: boolean; Reachability: Reachability; Addr: string };
+  /** Extension: the role the node's certificate carries (what it really is, vs. what Spec asks). */
+  Role?: NodeRole;
+}
+
+// ---- services and tasks -------------------------------------------------------------------------------
+
+export type RestartCondition = 'none' | 'on-failure' | 'any';
+
+export interface RestartPolicy {
+  Condition?: RestartCondition;
+  /** ns */
+  Delay?: number;
+  /** 0: unlimited */
+  MaxAttempts?: number;
+  /** ns; 0: unbounded */
+  Window?: number;
+}
+
+export interface ContainerSpec {
+  Image: string;
+  Labels?: Labels;
+  Command?: string[];
+  Args?: string[];
+  Hostname?: string;
+  Env?: string[];
+  Dir?: string;
+  User?: string;
+  /** ns */
+  StopGracePeriod?: number;
+  StopSignal?: string;
+}
+
+export interface PlacementPreference {
+  Spread: { SpreadDescriptor: string };
+}
+
+export interface Placement {
+  Constraints?: string[];
+  Preferences?: PlacementPreference[];
+  /** 0: unlimited */
+  MaxReplicas?: number;
+  Platforms?: Platform[];
+}
+
+export interface TaskSpec {
+  ContainerSpec: ContainerSpec;
+  Resources?: { Limits?: ResourceAmounts; Reservations?: ResourceAmounts };
+  RestartPolicy?: RestartPolicy;
+  Placement?: Placement;
+  Networks?: { Target: string; Aliases?: string[] }[];
+  /** Bumping it forces tasks to be replaced even when nothing else changed. */
+  ForceUpdate?: number;
+  Runtime?: string;
+}
+
+export type FailureAction = 'pause' | 'continue' | 'rollback';
+export type UpdateOrder = 'stop-first' | 'start-first';
+
+export interface UpdateConfig {
+  Parallelism?: number;
+  /** ns */
+  Delay?: number;
+  FailureAction?: FailureAction;
+  /** ns */
+  Monitor?: number;
+  MaxFailureRatio?: number;
+  Order?: UpdateOrder;
+}
+
+export interface PortConfig {
+  Name?: string;
+  Protocol?: 'tcp' | 'udp' | 'sctp';
+  TargetPort: number;
+  PublishedPort?: number;
+  PublishMode?: 'ingress' | 'host';
+}
+
+export interface EndpointSpec {
+  Mode?: 'vip' | 'dnsrr';
+  Ports?: PortConfig[];
+}
+
+export type ServiceMode = { Replicated: { Replicas?: number } } | { Global: Record<string, never> };
+
+export interface ServiceSpec extends Annotated {
+  TaskTemplate: TaskSpec;
+  Mode: ServiceMode;
+  UpdateConfig?: UpdateConfig;
+  RollbackConfig?: UpdateConfig;
+  EndpointSpec?: EndpointSpec;
+}
+
+export type UpdateState =
+  | 'updating'
+  | 'paused'
+  | 'completed'
+  | 'rollback_started'
+  | 'rollback_paused'
+  | 'rollback_completed';
+
+export interface UpdateStatus {
+  State: UpdateState;
+  StartedAt?: string;
+  CompletedAt?: string;
+  Message?: string;
 }
 
 export interface ServiceObject extends ObjectMeta {
-  Spec: Annotated & Record<string, unknown>;
-  PreviousSpec?: Annotated & Record<string, unknown>;
-  UpdateStatus?: Record<string, unknown>;
+  Spec: ServiceSpec;
+  PreviousSpec?: ServiceSpec;
+  Endpoint?: { Spec?: EndpointSpec; Ports?: PortConfig[]; VirtualIPs?: { NetworkID: string; Addr: string }[] };
+  UpdateStatus?: UpdateStatus;
+  /** Extension: bumped on every spec change, so tasks can tell which spec they run. */
+  SpecVersion?: Version;
+}
+
+export type TaskState =
+  | 'new'
+  | 'pending'
+  | 'assigned'
+  | 'accepted'
+  | 'preparing'
+  | 'ready'
+  | 'starting'
+  | 'running'
+  | 'complete'
+  | 'shutdown'
+  | 'failed'
+  | 'rejected'
+  | 'remove'
+  | 'orphaned';
+
+export interface TaskStatus {
+  Timestamp: string;
+  State: TaskState;
+  Message: string;
+  Err?: string;
+  ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
+  PortStatus?: { Ports?: PortConfig[] };
 }
 
 export interface TaskObject extends ObjectMeta {
+  Name?: string;
+  Labels?: Labels;
+  Spec: TaskSpec;
   ServiceID: string;
-  NodeID?: string;
+  /** Replicated services: the replica's slot (1..n). Global services have none (one per node). */
   Slot?: number;
-  Spec?: Record<string, unknown>;
-  Status: { State: string; Timestamp?: string; Message?: string; Err?: string };
-  DesiredState: string;
+  NodeID?: string;
+  Status: TaskStatus;
+  DesiredState: TaskState;
+  /** Extension: the service's SpecVersion this task was made from. */
+  SpecVersion?: Version;
+  /** Extension: the service's name, for displays that should not need a join. */
+  ServiceName?: string;
 }
+
+// ---- networks, secrets, configs, cluster ------------------------------------------------------------------
 
 export interface NetworkObject extends ObjectMeta {
-  Spec: Annotated & Record<string, unknown>;
-}
-
-export interface ClusterObject extends ObjectMeta {
-  Spec: Annotated & Record<string, unknown>;
+  Spec: Annotated & {
+    DriverConfiguration?: { Name: string; Options?: Record<string, string> };
+    Ingress?: boolean;
+    Attachable?: boolean;
+    IPAMOptions?: { Configs?: { Subnet?: string; Gateway?: string }[] };
+  };
 }
 
 export interface SecretObject extends ObjectMeta {
+  /** Data (base64) is kept in the store but never returned by the API. */
   Spec: Annotated & { Data?: string };
 }
 
 export interface ConfigObject extends ObjectMeta {
   Spec: Annotated & { Data?: string };
+}
+
+export interface ClusterSpec extends Annotated {
+  Orchestration?: { TaskHistoryRetentionLimit?: number };
+  Raft?: {
+    SnapshotInterval?: number;
+    KeepOldSnapshots?: number;
+    LogEntriesForSlowFollowers?: number;
+    ElectionTick?: number;
+    HeartbeatTick?: number;
+  };
+  /** HeartbeatPeriod in ns. */
+  Dispatcher?: { HeartbeatPeriod?: number };
+  /** NodeCertExpiry in ns. */
+  CAConfig?: { NodeCertExpiry?: number };
+  TaskDefaults?: Record<string, unknown>;
+  EncryptionConfig?: { AutoLockManagers?: boolean };
+}
+
+export interface ClusterObject extends ObjectMeta {
+  Spec: ClusterSpec;
+  JoinTokens?: { Worker: string; Manager: string };
+  TLSInfo?: { TrustRoot?: string; CertIssuerSubject?: string; CertIssuerPublicKey?: string };
+  RootRotationInProgress?: boolean;
+  DefaultAddrPool?: string[];
+  SubnetSize?: number;
+  DataPathPort?: number;
 }
 
 export interface Tables {

@@ -4,6 +4,7 @@ import { ExistsError, NotFoundError, SequenceError } from '../../../core/store/e
 import { NotLeaderError } from '../../../core/raft/node.ts';
 import { seededRandom } from '../../../core/random.ts';
 import type { Clock } from '../../../core/clock.ts';
+import type { ServiceSpec, TaskState } from '../../../core/api/objects.ts';
 import { SimCluster } from '../../sim/cluster.ts';
 
 const fixedClock: Clock = {
@@ -18,7 +19,14 @@ function localStore(): Store {
   return store;
 }
 
-const service = (id: string, name: string) => ({ ID: id, Spec: { Name: name, Labels: {} } });
+const spec = (name: string, labels: Record<string, string> = {}): ServiceSpec => ({
+  Name: name,
+  Labels: labels,
+  TaskTemplate: { ContainerSpec: { Image: 'swarmlab/whoami:1' } },
+  Mode: { Replicated: { Replicas: 1 } },
+});
+const service = (id: string, name: string) => ({ ID: id, Spec: spec(name) });
+const status = (State: TaskState) => ({ State, Timestamp: '2026-11-23T12:00:00.000Z', Message: '' });
 
 describe('store transactions', () => {
   it('creates, reads, updates and deletes objects with versions and timestamps', async () => {
@@ -30,7 +38,7 @@ describe('store transactions', () => {
     expect(s1.CreatedAt).toBe('2026-11-23T12:00:00.000Z');
     expect(store.view((tx) => tx.byName('services', 'web'))?.ID).toBe('s1');
 
-    await store.update((tx) => tx.update('services', { ...s1, Spec: { ...s1.Spec, Name: 'web2' } }));
+    await store.update((tx) => tx.update('services', { ...s1, Spec: spec('web2') }));
     const s1b = store.view((tx) => tx.get('services', 's1'))!;
     expect(s1b.Spec.Name).toBe('web2');
     expect(s1b.Version.Index).toBe(2);
@@ -44,8 +52,8 @@ describe('store transactions', () => {
     const store = localStore();
     await store.update((tx) => tx.create('services', service('s1', 'web')));
     const stale = store.view((tx) => tx.get('services', 's1'))!;
-    await store.update((tx) => tx.update('services', { ...stale, Spec: { Name: 'a' } }));
-    const err = await store.update((tx) => tx.update('services', { ...stale, Spec: { Name: 'b' } })).catch((e) => e);
+    await store.update((tx) => tx.update('services', { ...stale, Spec: spec('a') }));
+    const err = await store.update((tx) => tx.update('services', { ...stale, Spec: spec('b') })).catch((e) => e);
     expect(err).toBeInstanceOf(SequenceError);
     expect(err.message).toMatch(/update out of sequence: service s1 is at version 2, the update was based on version 1/);
     expect(store.view((tx) => tx.get('services', 's1'))?.Spec.Name).toBe('a');
@@ -82,10 +90,10 @@ describe('store transactions', () => {
   it('sees its own writes inside a transaction', async () => {
     const store = localStore();
     const seen = await store.update((tx) => {
-      tx.create('tasks', { ID: 't1', ServiceID: 's1', Status: { State: 'new' }, DesiredState: 'running' });
-      tx.create('tasks', { ID: 't2', ServiceID: 's1', Status: { State: 'new' }, DesiredState: 'running' });
+      tx.create('tasks', { ID: 't1', ServiceID: 's1', Spec: spec('web').TaskTemplate, Status: status('new'), DesiredState: 'running' });
+      tx.create('tasks', { ID: 't2', ServiceID: 's1', Spec: spec('web').TaskTemplate, Status: status('new'), DesiredState: 'running' });
       const t1 = tx.get('tasks', 't1')!;
-      tx.update('tasks', { ...t1, Status: { State: 'pending' } });
+      tx.update('tasks', { ...t1, Status: status('pending') });
       return tx.find('tasks', (t) => t.ServiceID === 's1').map((t) => `${t.ID}:${t.Status.State}`);
     });
     expect(seen.sort()).toEqual(['t1:pending', 't2:new']);
@@ -97,11 +105,11 @@ describe('store transactions', () => {
     const events: StoreEvent[] = [];
     const stop = store.watch((e) => events.push(e));
     await store.update((tx) => {
-      tx.create('nodes', { ID: 'n1', Spec: { Role: 'manager', Availability: 'active' } });
+      tx.create('nodes', { ID: 'n1', Spec: { Role: 'manager', Availability: 'active' }, Status: { State: 'ready' } });
       tx.create('services', service('s1', 'web'));
     });
     const s1 = store.view((tx) => tx.get('services', 's1'))!;
-    await store.update((tx) => tx.update('services', { ...s1, Spec: { Name: 'web', Labels: { a: 'b' } } }));
+    await store.update((tx) => tx.update('services', { ...s1, Spec: spec('web', { a: 'b' }) }));
     await store.update((tx) => tx.delete('nodes', 'n1'));
     stop();
     await store.update((tx) => tx.create('configs', { ID: 'c1', Spec: { Name: 'c' } }));
@@ -111,7 +119,7 @@ describe('store transactions', () => {
       [3, ['delete nodes/n1']],
     ]);
     const upd = events[1]!.changes[0]!;
-    expect(upd.type === 'update' && (upd.old as { Spec?: unknown }).Spec).toEqual({ Name: 'web', Labels: {} });
+    expect(upd.type === 'update' && (upd.old as { Spec?: ServiceSpec }).Spec?.Labels).toEqual({});
   });
 
   it('hands out frozen objects so a reader cannot change the state behind the log', async () => {

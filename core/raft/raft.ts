@@ -401,10 +401,10 @@ export class Raft {
     this.lead = this.id;
     this.state = 'leader';
     for (const pr of this.prs.values()) pr.recentActive = true;
-    // No configuration change until everything before this term is applied (and, through the
-    // empty entry below, until an entry of this term is committed).
-    this.pendingConfIndex = this.log.lastIndex();
     this.appendEntries([{ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) }]);
+    // No configuration change until everything before this term is applied and, through the
+    // empty entry just appended, an entry of this term is committed (and applied).
+    this.pendingConfIndex = this.log.lastIndex();
     this.logger?.(`${this.id} became leader at term ${this.term}`);
   }
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { message } from '../../../core/raft/types.ts';
-import { TestNetwork, ack, dec, diskState, enc, flush, logOf, makeLeader, newRaft, ofType, termsOf } from './harness.ts';
+import { TestNetwork, ack, dec, enc, flush, logOf, makeLeader, newRaft, ofType, termsOf } from './harness.ts';
 
 const abc = ['a', 'b', 'c'];
 const five = ['a', 'b', 'c', 'd', 'e'];

@@ -271,9 +271,12 @@ export class TestNetwork {
     return res;
   }
 
+  /** Ticks one node `n` times, delivering what each tick causes before the next. */
   tick(id: NodeId, n = 1): void {
-    for (let i = 0; i < n; i++) this.node(id).tick();
-    this.send();
+    for (let i = 0; i < n; i++) {
+      this.node(id).tick();
+      this.send();
+    }
   }
 
   /** Ticks every node once per round, `rounds` times, delivering after each round. */

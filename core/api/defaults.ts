@@ -39,6 +39,8 @@ export interface TimingProfile {
   /** Agent heartbeat period (ns); a node is down after missing it (with grace) this many times. */
   dispatcherHeartbeat: number;
   heartbeatGraceMultiplier: number;
+  /** Restart delay (ns) for services that set none (SwarmKit: 5 s). */
+  restartDelay: number;
 }
 
 /**
@@ -47,6 +49,6 @@ export interface TimingProfile {
  * tasks within about 3 s.
  */
 export const TIMING_PROFILES: Record<ProfileName, TimingProfile> = {
-  swarm: { tickMs: 1000, electionTick: 10, heartbeatTick: 1, dispatcherHeartbeat: 5 * SECOND, heartbeatGraceMultiplier: 3 },
-  lab: { tickMs: 100, electionTick: 10, heartbeatTick: 1, dispatcherHeartbeat: 500 * 1_000_000, heartbeatGraceMultiplier: 3 },
+  swarm: { tickMs: 1000, electionTick: 10, heartbeatTick: 1, dispatcherHeartbeat: 5 * SECOND, heartbeatGraceMultiplier: 3, restartDelay: 5 * SECOND },
+  lab: { tickMs: 100, electionTick: 10, heartbeatTick: 1, dispatcherHeartbeat: 500 * 1_000_000, heartbeatGraceMultiplier: 3, restartDelay: 500 * 1_000_000 },
 };

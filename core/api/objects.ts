@@ -233,7 +233,11 @@ export interface ConfigObject extends ObjectMeta {
 }
 
 export interface ClusterSpec extends Annotated {
-  Orchestration?: { TaskHistoryRetentionLimit?: number };
+  Orchestration?: {
+    TaskHistoryRetentionLimit?: number;
+    /** Extension: the restart delay (ns) for services whose RestartPolicy sets none. */
+    DefaultRestartDelay?: number;
+  };
   Raft?: {
     SnapshotInterval?: number;
     KeepOldSnapshots?: number;

@@ -9,10 +9,13 @@ export type Action =
   | { type: 'update'; table: TableName; object: ObjectMeta }
   | { type: 'delete'; table: TableName; id: string; version?: number };
 
-export type Change =
-  | { type: 'create'; table: TableName; object: ObjectMeta }
-  | { type: 'update'; table: TableName; object: ObjectMeta; old: ObjectMeta }
-  | { type: 'delete'; table: TableName; object: ObjectMeta };
+type ChangeOf<T extends TableName> =
+  | { type: 'create'; table: T; object: Tables[T] }
+  | { type: 'update'; table: T; object: Tables[T]; old: Tables[T] }
+  | { type: 'delete'; table: T; object: Tables[T] };
+
+/** One object's change; narrowing on `table` types the object. */
+export type Change = { [T in TableName]: ChangeOf<T> }[TableName];
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
@@ -81,7 +84,7 @@ export class StoreState {
         const old = table.get(a.id);
         if (!old) continue;
         table.delete(a.id);
-        changes.push({ type: 'delete', table: a.table, object: old });
+        changes.push({ type: 'delete', table: a.table, object: old } as Change);
         continue;
       }
       const old = table.get(a.object.ID);
@@ -92,7 +95,7 @@ export class StoreState {
         UpdatedAt: at,
       });
       table.set(obj.ID, obj);
-      changes.push(old ? { type: 'update', table: a.table, object: obj, old } : { type: 'create', table: a.table, object: obj });
+      changes.push((old ? { type: 'update', table: a.table, object: obj, old } : { type: 'create', table: a.table, object: obj }) as Change);
     }
     return { changes };
   }

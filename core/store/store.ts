@@ -244,6 +244,9 @@ export class LocalProposer implements Proposer {
   constructor(private readonly sm: StateMachine) {}
 
   async propose(data: Uint8Array): Promise<number> {
+    // Apply on a later microtask, as a real log would: a watcher that writes while it is being
+    // told of a change must not re-enter the store in the middle of that change.
+    await Promise.resolve();
     const index = ++this.index;
     this.sm.apply({ term: 1, index, type: 'normal', data });
     return index;

@@ -3,7 +3,15 @@
 
 import { Raft, type RaftConfig } from '../../../core/raft/raft.ts';
 import type { PersistedState } from '../../../core/raft/storage.ts';
-import { message, type Entry, type HardState, type Message, type NodeId, type Snapshot } from '../../../core/raft/types.ts';
+import {
+  message,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type ReadState,
+  type Snapshot,
+} from '../../../core/raft/types.ts';
 import { seededRandom } from '../../../core/random.ts';
 
 /** What a node has made durable: enough to restart it. */
@@ -143,6 +151,8 @@ export class TestNetwork {
   disks = new Map<NodeId, MemoryDisk>();
   /** Applied normal entries (non-empty data) per node, as strings. */
   applied = new Map<NodeId, string[]>();
+  /** ReadStates handed to the application, per node. */
+  reads = new Map<NodeId, ReadState[]>();
   private cut = new Set<string>();
   private dropRate = new Map<string, number>();
   private ignored = new Set<string>();
@@ -194,6 +204,7 @@ export class TestNetwork {
     });
     this.nodes.set(id, r);
     if (!this.applied.has(id)) this.applied.set(id, []);
+    if (!this.reads.has(id)) this.reads.set(id, []);
     return r;
   }
 
@@ -242,6 +253,7 @@ export class TestNetwork {
       const rd = r.ready();
       disk.save(rd.hardState, rd.entries, rd.snapshot);
       out.push(...rd.messages);
+      this.reads.get(id)!.push(...rd.readStates);
       if (rd.snapshot) this.applied.set(id, [`snapshot@${rd.snapshot.metadata.index}`]);
       for (const e of rd.committedEntries) {
         if (e.type === 'normal' && e.data.length > 0) this.applied.get(id)!.push(dec(e.data));

@@ -205,7 +205,9 @@ export class Raft {
 
   /** Asks the leader to hand leadership to `transferee`. */
   transferLeadership(transferee: NodeId): void {
-    this.step(message({ type: 'transferLeader', from: transferee, to: this.id }));
+    // The transferee travels in `context`: a follower forwards the request to the leader, and
+    // send() makes `from` the sender, so `from` cannot carry it.
+    this.step(message({ type: 'transferLeader', from: this.id, to: this.id, context: transferee }));
   }
 
   /** The transport reports that a message to `id` could not be delivered. */
@@ -663,7 +665,7 @@ export class Raft {
         return;
       }
       case 'transferLeader': {
-        const transferee = m.from;
+        const transferee = m.context;
         if (!this.prs.has(transferee) || transferee === this.id) return;
         if (this.leadTransferee !== NONE) {
           if (this.leadTransferee === transferee) return;

@@ -48,6 +48,14 @@ describe('leadership transfer', () => {
     expectLeader(net, 'c');
   });
 
+  it('a transfer asked on a follower for another node moves leadership to that node', () => {
+    const net = ledByA();
+    net.node('b').transferLeadership('c');
+    net.send();
+    expect(net.sent('transferLeader', 'b', 'a')).toHaveLength(1); // sent by b, as the network sees it
+    expectLeader(net, 'c');
+  });
+
   it('a lagging transferee is brought up to date before it is told to campaign', () => {
     const net = ledByA();
     net.isolate('c');

@@ -129,18 +129,27 @@ export class ReplicatedOrchestrator implements LeaderComponent {
     }
     if (!isReplicated(service)) return undefined;
     const { live, dead } = liveAndDeadSlots(service, groupBySlot(tasks), (t, s) => this.restarts.shouldRestart(t, s));
+    const want = replicas(service);
+    if (live.size < want) {
+      // Dead slots are refilled first, so a slot's history stays together (`docker service ps`).
+      const reuse = [...dead.keys()].sort((a, b) => a - b);
+      let fresh = 1;
+      for (let added = live.size; added < want; added++) {
+        let slot = reuse.shift();
+        if (slot === undefined) {
+          while (live.has(fresh) || dead.has(fresh)) fresh++;
+          slot = fresh;
+        }
+        tx.create('tasks', newTask(service, { slot }, this.ctx.clock, this.ctx.random));
+        live.set(slot, []);
+        dead.delete(slot);
+      }
+    }
+    // Dead slots not refilled are gone for good: their tasks are removed.
     for (const slot of dead.values()) {
       for (const t of slot) if (t.DesiredState !== 'remove') tx.update('tasks', { ...t, DesiredState: 'remove' });
     }
-    const want = replicas(service);
-    if (live.size < want) {
-      let slot = 1;
-      for (let added = live.size; added < want; added++) {
-        while (live.has(slot)) slot++;
-        tx.create('tasks', newTask(service, { slot }, this.ctx.clock, this.ctx.random));
-        live.set(slot, []);
-      }
-    } else if (live.size > want) {
+    if (live.size > want) {
       for (const n of this.slotsToRemove(live, live.size - want)) {
         for (const t of live.get(n)!) {
           if (meantToRun(t)) tx.update('tasks', { ...t, DesiredState: 'remove' });

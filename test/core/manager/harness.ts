@@ -3,6 +3,7 @@
 // assigned tasks through their states as nodes would (and fail or complete them on request).
 
 import type { NodeObject, ServiceSpec, TaskObject, TaskState } from '../../../core/api/objects.ts';
+import { matchConstraints, parseConstraints } from '../../../core/api/constraints.ts';
 import { isForward, isTerminal, stateRank } from '../../../core/api/task-state.ts';
 import type { LeaderComponent, ManagerContext } from '../../../core/manager/component.ts';
 import { seededRandom } from '../../../core/random.ts';
@@ -98,7 +99,7 @@ export class ManagerHarness {
   }
 
   /** Sets a task's observed state, as its agent would report it. */
-  async report(taskId: string, state: TaskState, message = state, exitCode?: number): Promise<void> {
+  async report(taskId: string, state: TaskState, message: string = state, exitCode?: number): Promise<void> {
     await this.store.update((tx) => {
       const t = tx.get('tasks', taskId)!;
       if (!isForward(t.Status.State, state)) return;
@@ -128,8 +129,8 @@ export class ManagerHarness {
   }
 
   /**
-   * One round of the stand-ins: place pending tasks round-robin on ready, active nodes (or their
-   * preassigned node); start tasks whose desired state is running; stop tasks told to stop.
+   * One round of the stand-ins: place pending tasks on the least loaded ready, active node that
+   * meets their constraints (or their preassigned node); start tasks whose desired state is running; stop tasks told to stop.
    */
   private async tickAgents(): Promise<void> {
     const now = new Date(this.clock.now()).toISOString();
@@ -141,7 +142,8 @@ export class ManagerHarness {
         for (const t of tx.find('tasks')) {
           const down = t.NodeID ? tx.get('nodes', t.NodeID)?.Status.State === 'down' : false;
           if (this.autoPlace && t.Status.State === 'pending' && stateRank(t.DesiredState) <= stateRank('running')) {
-            const candidates = t.NodeID ? nodes.filter((n) => n.ID === t.NodeID) : nodes;
+            const cs = parseConstraints(t.Spec.Placement?.Constraints);
+            const candidates = (t.NodeID ? nodes.filter((n) => n.ID === t.NodeID) : nodes).filter((n) => matchConstraints(cs, n));
             const node = [...candidates].sort((a, b) => load.get(a.ID)! - load.get(b.ID)! || a.ID.localeCompare(b.ID))[0];
             if (!node) continue;
             load.set(node.ID, load.get(node.ID)! + 1);

@@ -119,6 +119,12 @@ export class ManagerHarness {
 
   private tickPending = false;
 
+  /** The stand-in for starting a task: images with `red` in their name fail, like swarmlab/web:red. */
+  private start(t: TaskObject): Pick<TaskObject['Status'], 'State' | 'Message' | 'Err'> {
+    if (t.Spec.ContainerSpec.Image.includes('red')) return { State: 'failed', Message: 'started', Err: 'task: non-zero exit (1)' };
+    return { State: 'running', Message: 'started' };
+  }
+
   private scheduleTick(): void {
     if (this.tickPending || !(this.autoPlace || this.autoRun)) return;
     this.tickPending = true;
@@ -149,11 +155,11 @@ export class ManagerHarness {
             load.set(node.ID, load.get(node.ID)! + 1);
             tx.update('tasks', { ...t, NodeID: node.ID, Status: { ...t.Status, State: 'assigned', Timestamp: now, Message: 'assigned' } });
           } else if (this.autoRun && !down && t.Status.State === 'assigned' && t.DesiredState === 'running') {
-            tx.update('tasks', { ...t, Status: { ...t.Status, State: 'running', Timestamp: now, Message: 'started' } });
+            tx.update('tasks', { ...t, Status: { ...t.Status, ...this.start(t), Timestamp: now } });
           } else if (this.autoRun && !down && t.Status.State === 'assigned' && t.DesiredState === 'ready') {
             tx.update('tasks', { ...t, Status: { ...t.Status, State: 'ready', Timestamp: now, Message: 'prepared' } });
           } else if (this.autoRun && !down && t.Status.State === 'ready' && t.DesiredState === 'running') {
-            tx.update('tasks', { ...t, Status: { ...t.Status, State: 'running', Timestamp: now, Message: 'started' } });
+            tx.update('tasks', { ...t, Status: { ...t.Status, ...this.start(t), Timestamp: now } });
           } else if (this.autoRun && !down && stateRank(t.DesiredState) > stateRank('running') && !isTerminal(t.Status.State) && stateRank(t.Status.State) >= stateRank('assigned')) {
             tx.update('tasks', { ...t, Status: { ...t.Status, State: 'shutdown', Timestamp: now, Message: 'shutdown' } });
           }

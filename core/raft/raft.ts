@@ -402,7 +402,8 @@ export class Raft {
     this.reset(this.term);
     this.lead = this.id;
     this.state = 'leader';
-    for (const pr of this.prs.values()) pr.recentActive = true;
+    // Followers become recently active by answering this leader, not by having voted: a leader
+    // that hears from no quorum within its first election timeout steps down (check-quorum).
     this.appendEntries([{ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) }]);
     // No configuration change until everything before this term is applied and, through the
     // empty entry just appended, an entry of this term is committed (and applied).

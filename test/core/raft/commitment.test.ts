@@ -196,21 +196,47 @@ describe('commitment', () => {
     expect(net.node('a').log.committed).toBe(net.node('a').log.lastIndex());
   });
 
-  it('nothing is committed without a quorum, and everything is once the partition heals', () => {
+  /** Five nodes led by a, which has proposed x and y while only b could hear it. */
+  function minorityLeader(): TestNetwork {
     const net = new TestNetwork(five);
     net.elect('a');
-    const committed = net.node('a').log.committed;
     for (const id of ['c', 'd', 'e']) net.isolate(id);
     net.propose('a', 'x');
     net.propose('a', 'y');
     net.tick('a', 3);
-    expect(net.node('a').log.committed).toBe(committed);
+    return net;
+  }
+
+  it('nothing is committed without a quorum', () => {
+    const net = minorityLeader();
+    const a = net.node('a');
+    expect(a.log.lastIndex()).toBe(8);
+    expect(a.log.committed).toBe(6); // its first entry, from before the partition
+    expect(net.node('b').log.lastIndex()).toBe(8);
     expect(net.applied.get('a')).toEqual([]);
     expect(net.applied.get('b')).toEqual([]);
+  });
 
+  it('what waited for a quorum is committed once the partition heals', () => {
+    const net = minorityLeader();
     net.recover();
     net.tick('a'); // a heartbeat; the answers show who is behind
     for (const id of five) expect(net.applied.get(id), id).toEqual(['x', 'y']);
+  });
+
+  it('a follower learns the commit index from heartbeats, never moving it back or past its log', () => {
+    const r = newRaft('b', abc, { terms: [1, 1, 1], term: 1, commit: 1 });
+    flush(r);
+    const beat = (commit: number) => r.step(message({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit }));
+    beat(2);
+    expect(r.log.committed).toBe(2);
+    beat(1);
+    expect(r.log.committed).toBe(2);
+    beat(9); // more than it has: it cannot know those entries, so it ignores the claim
+    expect(r.log.committed).toBe(2);
+    beat(3);
+    expect(r.log.committed).toBe(3);
+    expect(ofType(flush(r), 'heartbeatResp')).toHaveLength(4);
   });
 
   it('a new leader commits its predecessor’s pending entries through its own first entry', () => {

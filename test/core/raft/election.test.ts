@@ -244,6 +244,16 @@ describe('election', () => {
     }
   });
 
+  it('campaigning while already the leader changes nothing', () => {
+    const net = new TestNetwork(abc);
+    net.elect('a');
+    const since = net.delivered.length;
+    net.elect('a');
+    expect(net.node('a').state).toBe('leader');
+    expect(net.node('a').term).toBe(2);
+    expect(net.delivered.slice(since)).toEqual([]);
+  });
+
   it('every member can be elected in turn', () => {
     const net = new TestNetwork(abc);
     for (const id of [...abc, ...abc]) {

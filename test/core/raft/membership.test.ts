@@ -135,6 +135,18 @@ describe('membership', () => {
     expect(a.state).toBe('follower');
   });
 
+  it('adding a member again or removing a stranger changes nothing', () => {
+    const net = new TestNetwork(abc);
+    net.elect('a');
+    net.node('a').proposeConfChange({ type: 'addNode', nodeId: 'b' });
+    net.send();
+    net.node('a').proposeConfChange({ type: 'removeNode', nodeId: 'z' });
+    net.send();
+    for (const id of abc) expect(net.node(id).voters().sort(), id).toEqual(abc);
+    net.propose('a', 'x');
+    for (const id of abc) expect(net.applied.get(id), id).toEqual(['x']);
+  });
+
   it('a node that is not in the configuration never campaigns', () => {
     const net = new TestNetwork(abc);
     net.elect('a');

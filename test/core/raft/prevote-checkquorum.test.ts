@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Random } from '../../../core/random.ts';
 import { message } from '../../../core/raft/types.ts';
-import { TestNetwork, flush, newRaft, ofType } from './harness.ts';
+import { TestNetwork, flush, makeLeader, newRaft, ofType } from './harness.ts';
 
 const abc = ['a', 'b', 'c'];
 
@@ -90,6 +90,25 @@ describe('pre-vote', () => {
     for (const id of abc) expect(net.node(id).term, id).toBe(2);
   });
 
+  it('after the leader crashes, a node left behind at a smaller term does not block the election', () => {
+    const net = new TestNetwork(abc, { preVote: true });
+    net.isolate('c');
+    net.elect('a'); // term 2
+    net.elect('c'); // alone: stays a pre-candidate at term 1
+    net.elect('b'); // term 3
+    expect([net.node('a').term, net.node('b').term, net.node('c').term]).toEqual([3, 3, 1]);
+    expect(net.node('b').state).toBe('leader');
+    expect(net.node('c').state).toBe('preCandidate');
+
+    net.recover();
+    net.isolate('b'); // the leader crashes
+    net.elect('c'); // refused by a (newer log, newer term): c learns term 3
+    net.elect('a');
+    expect(net.node('a').state).toBe('leader');
+    expect(net.node('a').term).toBe(4);
+    expect(net.node('c').lead).toBe('a');
+  });
+
   it('with pre-vote and check-quorum, a returning node with an equal log does not disrupt either', () => {
     const net = new TestNetwork(abc, { preVote: true, checkQuorum: true });
     net.elect('a');
@@ -119,6 +138,17 @@ describe('check-quorum', () => {
     // It learns of the loss at the first check-quorum round in which nobody answered.
     expect(ticks).toBeGreaterThanOrEqual(10);
     expect(ticks).toBeLessThanOrEqual(20);
+  });
+
+  it('a new leader that hears from no follower at all steps down after one election timeout', () => {
+    // Winning the election is not hearing from the followers since: only answers count.
+    const r = newRaft('a', abc, { term: 1, checkQuorum: true });
+    makeLeader(r);
+    for (let i = 0; i < 9; i++) r.tick();
+    expect(r.state).toBe('leader');
+    r.tick();
+    expect(r.state).toBe('follower');
+    expect(r.term).toBe(2);
   });
 
   it('a leader that hears from a quorum stays leader, even with a follower down', () => {

@@ -296,4 +296,16 @@ describe('replication', () => {
     expect(net.applied.get('b')).toEqual(['x', 'y']); // applied again from the start: no snapshot
     expect(termsOf(b)).toEqual(termsOf(net.node('a')));
   });
+
+  it('a node restarted with the index its state machine had applied does not apply those entries again', () => {
+    const net = new TestNetwork(abc);
+    net.elect('a');
+    net.propose('a', 'x');
+    net.propose('a', 'y');
+    const applied = net.node('b').log.applied;
+    const b = net.restart('b', { applied });
+    expect(b.log.applied).toBe(applied);
+    net.propose('a', 'z');
+    expect(net.applied.get('b')).toEqual(['z']);
+  });
 });

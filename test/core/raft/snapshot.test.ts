@@ -198,4 +198,24 @@ describe('snapshot', () => {
     net.elect('b');
     expect(b.state).toBe('leader');
   });
+
+  it('a node added after the log was compacted is brought up with a snapshot, then votes', () => {
+    const net = new TestNetwork(abc);
+    net.elect('a');
+    net.propose('a', 'x');
+    const snap = compact(net, 'a');
+    const d = net.add('d');
+    net.node('a').proposeConfChange({ type: 'addNode', nodeId: 'd' });
+    net.send();
+    expect(net.sent('snap', 'a', 'd')).toHaveLength(1);
+    expect(d.log.snapshot?.metadata.index).toBe(snap.metadata.index);
+    // The snapshot's configuration does not have d yet; the entry after it does.
+    expect(d.voters().sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(net.node('a').status().progress?.d).toMatchObject({ state: 'replicate', match: d.log.lastIndex() });
+    net.propose('a', 'y');
+    expect(net.applied.get('d')).toEqual([`snapshot@${snap.metadata.index}`, 'y']);
+    net.isolate('a');
+    net.elect('d');
+    expect(d.state).toBe('leader');
+  });
 });

@@ -9,7 +9,9 @@ import { isTerminal, stateRank } from '../../api/task-state.ts';
 import type { Tx } from '../../store/store.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
 import { ReconcileLoop } from '../reconcile-loop.ts';
+import type { Updater } from './replicated.ts';
 import type { RestartSupervisor } from './restart.ts';
+import type { Slot } from './slots.ts';
 import { isGlobal, newTask } from './tasks.ts';
 
 const meantToRun = (t: TaskObject) => stateRank(t.DesiredState) <= stateRank('running');
@@ -32,6 +34,7 @@ export class GlobalOrchestrator implements LeaderComponent {
   constructor(
     private readonly ctx: ManagerContext,
     private readonly restarts: RestartSupervisor,
+    private readonly updater?: Updater,
   ) {
     this.loop = new ReconcileLoop(ctx.clock, () => this.pass(), (err) => ctx.logger?.(this.name, err.message));
   }
@@ -64,17 +67,19 @@ export class GlobalOrchestrator implements LeaderComponent {
     const full = this.dirty;
     this.stoppedTasks.clear();
     this.dirty = false;
+    let toUpdate: { service: ServiceObject; slots: Slot[] }[] = [];
     try {
       await this.ctx.store.update((tx) => {
         const cluster = tx.find('clusters')[0];
         for (const id of stopped) this.restartStopped(tx, cluster, id);
-        if (full) this.reconcileAll(tx);
+        if (full) toUpdate = this.reconcileAll(tx);
       });
     } catch (err) {
       for (const id of stopped) this.stoppedTasks.add(id);
       this.dirty ||= full;
       throw err;
     }
+    if (this.updater) for (const u of toUpdate) this.updater.update(u.service, u.slots);
   }
 
   private restartStopped(tx: Tx, cluster: ClusterObject | undefined, id: string): void {
@@ -90,7 +95,9 @@ export class GlobalOrchestrator implements LeaderComponent {
     this.restarts.restart(tx, cluster, service, t);
   }
 
-  private reconcileAll(tx: Tx): void {
+  /** Returns each service's per-node tasks, for the update supervisor. */
+  private reconcileAll(tx: Tx): { service: ServiceObject; slots: Slot[] }[] {
+    const out: { service: ServiceObject; slots: Slot[] }[] = [];
     const services = tx.find('services', isGlobal);
     const serviceIds = new Set(services.map((s) => s.ID));
     const nodes = tx.find('nodes');
@@ -126,6 +133,12 @@ export class GlobalOrchestrator implements LeaderComponent {
       for (const [nodeId, tasks] of byNode) {
         if (!nodes.some((n) => n.ID === nodeId)) for (const t of tasks) tx.update('tasks', { ...t, DesiredState: 'remove' });
       }
+      const slots = nodes
+        .filter((n) => n.Spec.Availability !== 'drain' && placementAllows(service, n))
+        .map((n) => (byNode.get(n.ID) ?? []).slice(0, 1))
+        .filter((s) => s.length > 0);
+      out.push({ service, slots });
     }
+    return out;
   }
 }

@@ -8,7 +8,7 @@ import { DEFAULT_RESTART_POLICY, nsToMs } from '../../api/defaults.ts';
 import { isTerminal, stateRank } from '../../api/task-state.ts';
 import type { Timer } from '../../clock.ts';
 import type { Tx } from '../../store/store.ts';
-import type { ManagerContext } from '../component.ts';
+import type { LeaderComponent, ManagerContext } from '../component.ts';
 import { isReplicated, newTask } from './tasks.ts';
 
 interface DelayedStart {
@@ -19,7 +19,8 @@ interface DelayedStart {
   timer?: Timer;
 }
 
-export class RestartSupervisor {
+export class RestartSupervisor implements LeaderComponent {
+  readonly name = 'restart-supervisor';
   /** Restart times per slot (service/slot or service/node), for MaxAttempts within Window. */
   private history = new Map<string, number[]>();
   private delayed = new Map<string, DelayedStart>();

@@ -15,12 +15,7 @@ describe('constraint enforcer', () => {
     await h.addNode({ Labels: { zone: 'a' } });
     await h.addNode({ Labels: { zone: 'b' } });
     const restarts = new RestartSupervisor(h.ctx);
-    restarts.start();
-    h.use(new Allocator(h.ctx), new ReplicatedOrchestrator(h.ctx, restarts), new ConstraintEnforcer(h.ctx), {
-      name: 'restarts',
-      start() {},
-      stop: () => restarts.stop(),
-    });
+      h.use(restarts, new Allocator(h.ctx), new ReplicatedOrchestrator(h.ctx, restarts), new ConstraintEnforcer(h.ctx));
   }
 
   it('rejects tasks whose node no longer matches, and they are rescheduled where they fit', async () => {

@@ -4,6 +4,7 @@ import { Allocator } from '../../../../core/manager/allocator.ts';
 import { GlobalOrchestrator } from '../../../../core/manager/orchestrator/global.ts';
 import { RestartSupervisor } from '../../../../core/manager/orchestrator/restart.ts';
 import { TaskReaper } from '../../../../core/manager/task-reaper.ts';
+import { UpdateSupervisor } from '../../../../core/manager/orchestrator/update.ts';
 import { ManagerHarness } from '../harness.ts';
 
 let h: ManagerHarness;
@@ -12,12 +13,8 @@ async function setup(nodes = 3): Promise<ManagerHarness> {
   h = new ManagerHarness();
   for (let i = 0; i < nodes; i++) await h.addNode();
   const restarts = new RestartSupervisor(h.ctx);
-  restarts.start();
-  h.use(new Allocator(h.ctx), new GlobalOrchestrator(h.ctx, restarts), new TaskReaper(h.ctx), {
-    name: 'restarts',
-    start() {},
-    stop: () => restarts.stop(),
-  });
+  const updates = new UpdateSupervisor(h.ctx);
+  h.use(restarts, updates, new Allocator(h.ctx), new GlobalOrchestrator(h.ctx, restarts, updates), new TaskReaper(h.ctx));
   return h;
 }
 
@@ -90,5 +87,21 @@ describe('global orchestrator', () => {
     await h.until(() => h.running(svc).length === 3);
     await h.removeService(svc);
     expect(await h.until(() => h.tasks(svc).length === 0)).toBe(true);
+  });
+
+  it('rolls an update across the nodes, one at a time by default', async () => {
+    await setup(3);
+    const svc = await h.createService(global);
+    await h.until(() => h.running(svc).length === 3);
+    await h.updateService(svc, (s) => ({
+      ...s,
+      TaskTemplate: { ...s.TaskTemplate, ContainerSpec: { Image: 'swarmlab/whoami:2' } },
+      UpdateConfig: { Monitor: 0 },
+    }));
+    const status = () => h.store.view((tx) => tx.get('services', svc)?.UpdateStatus?.State);
+    expect(await h.until(() => status() === 'completed')).toBe(true);
+    expect(await h.until(() => h.running(svc).length === 3)).toBe(true);
+    expect(h.running(svc).map((t) => t.Spec.ContainerSpec.Image)).toEqual(Array(3).fill('swarmlab/whoami:2'));
+    expect(nodesOf(svc)).toEqual(['node1', 'node2', 'node3']);
   });
 });

@@ -13,12 +13,11 @@ async function setup(nodes = 3): Promise<ManagerHarness> {
   h = new ManagerHarness();
   for (let i = 0; i < nodes; i++) await h.addNode();
   const restarts = new RestartSupervisor(h.ctx);
-  restarts.start();
   h.use(
+    restarts,
     new Allocator(h.ctx),
     new ReplicatedOrchestrator(h.ctx, restarts),
     new TaskReaper(h.ctx),
-    { name: 'restarts', start() {}, stop: () => restarts.stop() },
   );
   return h;
 }

@@ -17,16 +17,7 @@ async function setup(nodes = 3): Promise<ManagerHarness> {
   for (let i = 0; i < nodes; i++) await h.addNode();
   const restarts = new RestartSupervisor(h.ctx);
   const updates = new UpdateSupervisor(h.ctx);
-  restarts.start();
-  updates.start();
-  h.use(new Allocator(h.ctx), new ReplicatedOrchestrator(h.ctx, restarts, updates), new TaskReaper(h.ctx), {
-    name: 'supervisors',
-    start() {},
-    stop: () => {
-      restarts.stop();
-      updates.stop();
-    },
-  });
+  h.use(restarts, updates, new Allocator(h.ctx), new ReplicatedOrchestrator(h.ctx, restarts, updates), new TaskReaper(h.ctx));
   return h;
 }
 

@@ -667,11 +667,13 @@ export class Raft {
       }
       case 'transferLeader': {
         const transferee = m.context;
-        if (!this.prs.has(transferee) || transferee === this.id) return;
+        if (!this.prs.has(transferee)) return;
         if (this.leadTransferee !== NONE) {
           if (this.leadTransferee === transferee) return;
           this.leadTransferee = NONE;
         }
+        // Transferring to ourselves is a no-op, but it does cancel a transfer in progress.
+        if (transferee === this.id) return;
         this.electionElapsed = 0;
         this.leadTransferee = transferee;
         this.logger?.(`${this.id} starts transferring leadership to ${transferee}`);

@@ -51,6 +51,31 @@ describe('election', () => {
     expect(r.vote).toBe('c'); // and it granted the vote: c's log is more up to date
   });
 
+  it.each<StateType>(['follower', 'preCandidate', 'candidate', 'leader'])(
+    'a %s grants a vote of a newer term to an up-to-date log, and a pre-vote without changing anything',
+    (state) => {
+      const setup = () => {
+        const r = newRaft('a', abc, { term: 1, terms: [1], preVote: state === 'preCandidate' });
+        if (state === 'preCandidate' || state === 'candidate') r.campaign();
+        if (state === 'leader') makeLeader(r);
+        flush(r);
+        expect(r.state).toBe(state);
+        return r;
+      };
+      const r = setup();
+      const term = r.term + 1;
+      r.step(message({ type: 'vote', from: 'b', to: 'a', term, index: 5, logTerm: term }));
+      expect(ofType(flush(r), 'voteResp')).toMatchObject([{ to: 'b', term, reject: false }]);
+      expect([r.state, r.term, r.vote]).toEqual(['follower', term, 'b']);
+
+      const p = setup();
+      const before = [p.state, p.term, p.vote];
+      p.step(message({ type: 'preVote', from: 'b', to: 'a', term: p.term + 1, index: 5, logTerm: p.term + 1 }));
+      expect(ofType(flush(p), 'preVoteResp')).toMatchObject([{ to: 'b', term: p.term + 1, reject: false }]);
+      expect([p.state, p.term, p.vote]).toEqual(before);
+    },
+  );
+
   it('a message of a stale term is ignored', () => {
     const r = newRaft('a', abc, { term: 2 });
     flush(r);

@@ -90,6 +90,22 @@ describe('pre-vote', () => {
     for (const id of abc) expect(net.node(id).term, id).toBe(2);
   });
 
+  it('a split vote between two pre-candidates is resolved by the next timeout', () => {
+    const net = new TestNetwork(abc, { preVote: true });
+    net.elect('a');
+    net.isolate('a');
+    const hup = (id: string) => message({ type: 'hup', from: id, to: id });
+    net.send(hup('b'), hup('c')); // at the same time: each grants the other's pre-vote, then votes for itself
+    for (const id of ['b', 'c']) {
+      expect(net.node(id).state, id).toBe('candidate');
+      expect(net.node(id).term, id).toBe(3);
+    }
+    net.elect('b');
+    expect(net.node('b').state).toBe('leader');
+    expect(net.node('b').term).toBe(4);
+    expect(net.node('c').state).toBe('follower');
+  });
+
   it('after the leader crashes, a node left behind at a smaller term does not block the election', () => {
     const net = new TestNetwork(abc, { preVote: true });
     net.isolate('c');
@@ -149,6 +165,18 @@ describe('check-quorum', () => {
     r.tick();
     expect(r.state).toBe('follower');
     expect(r.term).toBe(2);
+  });
+
+  it('a member just added counts as active for one round, so the leader does not step down at once', () => {
+    const net = new TestNetwork(['a'], { checkQuorum: true });
+    net.elect('a');
+    net.node('a').proposeConfChange({ type: 'addNode', nodeId: 'b' }); // b never shows up
+    net.send();
+    expect(net.node('a').voters().sort()).toEqual(['a', 'b']);
+    net.tick('a', 10);
+    expect(net.node('a').state).toBe('leader');
+    net.tick('a', 10);
+    expect(net.node('a').state).toBe('follower');
   });
 
   it('a leader that hears from a quorum stays leader, even with a follower down', () => {

@@ -2,7 +2,7 @@
 // brings the transferee up to date, then sends it timeoutNow; the transferee campaigns at once.
 
 import { describe, expect, it } from 'vitest';
-import { NONE } from '../../../core/raft/types.ts';
+import { NONE, message } from '../../../core/raft/types.ts';
 import { TestNetwork, termsOf } from './harness.ts';
 
 const abc = ['a', 'b', 'c'];
@@ -82,6 +82,17 @@ describe('leadership transfer', () => {
     expect(net.sent('timeoutNow')).toEqual([]);
     expectLeader(net, 'a');
     expect(net.propose('a', 'y').ok).toBe(true);
+  });
+
+  it('a transfer back to the leader itself cancels a pending transfer', () => {
+    const net = ledByA();
+    net.isolate('c');
+    net.node('a').transferLeadership('c');
+    expect(net.node('a').leadTransferee).toBe('c');
+    net.node('a').transferLeadership('a');
+    expect(net.node('a').leadTransferee).toBe(NONE);
+    expect(net.propose('a', 'y').ok).toBe(true);
+    expectLeader(net, 'a', ['a', 'b']);
   });
 
   it('a transfer to a node outside the configuration is ignored', () => {
@@ -190,5 +201,28 @@ describe('leadership transfer', () => {
     expect(net.sent('snap', 'a', 'c')).toHaveLength(1);
     expectLeader(net, 'c');
     expect(termsOf(net.node('c'))).toEqual([net.node('c').term]); // its first entry, after the snapshot
+  });
+
+  it('a leader that is deposed during a transfer forgets it', () => {
+    const net = ledByA();
+    net.isolate('c');
+    net.node('a').transferLeadership('c');
+    net.recover();
+    net.isolate('a');
+    net.elect('b');
+    net.recover();
+    net.tick('b');
+    expect(net.node('a').state).toBe('follower');
+    expect(net.node('a').leadTransferee).toBe(NONE);
+    expectLeader(net, 'b');
+  });
+
+  it('a node outside the configuration ignores timeoutNow', () => {
+    const net = ledByA();
+    const d = net.add('d');
+    net.send(message({ type: 'timeoutNow', from: 'a', to: 'd', term: net.node('a').term }));
+    expect(d.state).toBe('follower');
+    expect(net.sent('vote', 'd')).toEqual([]);
+    expectLeader(net, 'a');
   });
 });

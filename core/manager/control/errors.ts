@@ -1,0 +1,20 @@
+// Errors of the control API, with gRPC-style codes as SwarmKit returns them: the Docker API layer
+// maps a code to an HTTP status and shows the message as Docker does
+// ("rpc error: code = FailedPrecondition desc = ...").
+
+export type ControlCode = 'InvalidArgument' | 'NotFound' | 'AlreadyExists' | 'FailedPrecondition' | 'Unavailable';
+
+export class ControlError extends Error {
+  constructor(
+    readonly code: ControlCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+
+  /** The text Docker's CLI prints after "Error response from daemon: ". */
+  get rpcMessage(): string {
+    return `rpc error: code = ${this.code} desc = ${this.message}`;
+  }
+}

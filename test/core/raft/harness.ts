@@ -107,14 +107,13 @@ export function newRaft(id: NodeId, voters: NodeId[], opts: NodeOptions & DiskSh
 }
 
 /**
- * Does what the application does with each Ready until there is none: persist (to `disk` if
- * given), apply, advance. Returns the messages the node wanted sent.
+ * Does what the application does with each Ready until there is none (persist, send, apply,
+ * advance) and returns the messages the node wanted sent.
  */
-export function flush(r: Raft, disk?: MemoryDisk): Message[] {
+export function flush(r: Raft): Message[] {
   const out: Message[] = [];
   while (r.hasReady()) {
     const rd = r.ready();
-    disk?.save(rd.hardState, rd.entries, rd.snapshot);
     out.push(...rd.messages);
     r.advance(rd);
   }

@@ -147,6 +147,24 @@ describe('membership', () => {
     for (const id of abc) expect(net.applied.get(id), id).toEqual(['x']);
   });
 
+  it('a configuration change that is never committed never takes effect', () => {
+    const net = new TestNetwork(abc);
+    net.elect('a');
+    net.isolate('a');
+    net.add('d');
+    expect(net.node('a').proposeConfChange({ type: 'addNode', nodeId: 'd' }).ok).toBe(true);
+    expect(net.node('a').voters().sort()).toEqual(abc); // appended, not applied: no effect yet
+    net.elect('b');
+    net.recover();
+    net.tick('b'); // a steps down and its uncommitted entry is overwritten
+    expect(net.node('a').state).toBe('follower');
+    for (const id of abc) {
+      expect(net.node(id).voters().sort(), id).toEqual(abc);
+      expect(net.node(id).log.allEntries().some((e) => e.type === 'conf' && e.index > 3), id).toBe(false);
+    }
+    expect(net.sent('app', 'b', 'd')).toEqual([]);
+  });
+
   it('a node that is not in the configuration never campaigns', () => {
     const net = new TestNetwork(abc);
     net.elect('a');

@@ -104,6 +104,22 @@ describe('read index', () => {
     expect(takeReads(r)).toEqual([{ index: 3, requestCtx: 'early' }]);
   });
 
+  it('a follower’s read reaching a leader that has not committed in its term yet is answered later', () => {
+    const net = new TestNetwork(abc);
+    net.elect('a');
+    net.propose('a', 'x');
+    net.ignore('appResp'); // b's election goes through, but nothing it appends is acknowledged
+    net.elect('b');
+    net.node('c').readIndex('held');
+    net.send();
+    expect(net.sent('readIndex', 'c', 'b')).toHaveLength(1);
+    expect(net.reads.get('c')).toEqual([]);
+    net.recover();
+    net.tick('b'); // heartbeat answers show a and c need b's first entry; committing it releases the read
+    expect(net.reads.get('c')).toEqual([{ index: net.node('b').log.committed, requestCtx: 'held' }]);
+    expect(net.node('b').log.term(net.node('b').log.committed)).toBe(net.node('b').term);
+  });
+
   it('a leader cut off from the majority never answers a read, even after it is deposed', () => {
     const net = new TestNetwork(abc);
     net.elect('a');

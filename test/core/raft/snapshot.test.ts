@@ -66,7 +66,7 @@ describe('snapshot', () => {
     net.propose('a', 'y');
     compact(net, 'b'); // b's log starts after 6
     net.propose('a', 'w'); // 7
-    net.elect('b'); // b will probe c after its last index but one, 7
+    net.elect('b'); // b will probe c after 7, its last entry before it became leader
     net.recover();
     const since = net.delivered.length;
     net.tick('b'); // c answers the heartbeat, b probes, c rejects with a hint at its last entry, 4

@@ -34,14 +34,15 @@ export function parseConstraint(text: string): Constraint {
   }
   if (!KEY.test(key)) throw new ConstraintError(`invalid constraint "${text}": "${key}" is not a valid key`);
   const lower = key.toLowerCase();
-  const isLabel = LABEL_PREFIXES.some((p) => lower.startsWith(p) && key.length > p.length);
-  if (!isLabel && !FIXED_KEYS.includes(lower)) {
+  const prefix = LABEL_PREFIXES.find((p) => lower.startsWith(p) && key.length > p.length);
+  if (prefix === undefined && !FIXED_KEYS.includes(lower)) {
     throw new ConstraintError(
       `invalid constraint "${text}": unknown key "${key}" (use ${FIXED_KEYS.join(', ')}, node.labels.<name> or engine.labels.<name>)`,
     );
   }
   if (value === '') throw new ConstraintError(`invalid constraint "${text}": the value is empty`);
-  return { key: isLabel ? key : lower, op, value, text };
+  // The prefix matches in any case, as in SwarmKit; the label name itself is case-sensitive.
+  return { key: prefix !== undefined ? prefix + key.slice(prefix.length) : lower, op, value, text };
 }
 
 export function parseConstraints(list: readonly string[] | undefined): Constraint[] {
@@ -56,7 +57,8 @@ function nodeValue(c: Constraint, node: NodeObject): string | undefined {
     case 'node.hostname':
       return node.Description?.Hostname;
     case 'node.role':
-      return node.Spec.Role;
+      // As SwarmKit: the role the node has, not the one its spec asks for (during a demotion).
+      return node.Role ?? node.Spec.Role;
     case 'node.platform.os':
       return node.Description?.Platform.OS;
     case 'node.platform.arch':

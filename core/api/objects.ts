@@ -261,6 +261,11 @@ export interface ClusterObject extends ObjectMeta {
   DefaultAddrPool?: string[];
   SubnetSize?: number;
   DataPathPort?: number;
+  /**
+   * Extension (SwarmKit's field): nodes removed from the swarm, by node ID. Their sessions with the
+   * dispatcher (and, later, certificate renewals) are refused with "node <id> was removed from the swarm".
+   */
+  BlacklistedCertificates?: Record<string, { Expiry?: string }>;
 }
 
 export interface Tables {

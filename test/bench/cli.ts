@@ -2,6 +2,7 @@
 
 const benches: Record<string, () => Promise<void>> = {
   raft: async () => (await import('./raft.ts')).benchRaft(),
+  sched: async () => (await import('./sched.ts')).benchSched(),
 };
 
 async function main(): Promise<void> {

@@ -32,7 +32,7 @@ export class ReadyFilter implements Filter {
     return true;
   }
   check(n: NodeInfo): boolean {
-    return n.node.Status.State === 'ready' && n.node.Spec.Availability === 'active';
+    return n.acceptsTasks; // Status.State ready and Spec.Availability active
   }
   explain(count: number): string {
     return `${nodes(count)} not available for new tasks`;

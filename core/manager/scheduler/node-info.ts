@@ -87,6 +87,11 @@ export class NodeInfo {
   readonly activeTasksCountByService = new Map<string, number>();
   /** Host ports in use: "port/protocol" -> how many tasks hold it. */
   readonly usedHostPorts = new Map<string, number>();
+  /** Ready and active: the node takes new tasks. */
+  acceptsTasks = false;
+  /** The node's resources minus what its tasks reserve. */
+  availableNanoCPUs = 0;
+  availableMemoryBytes = 0;
   private reservedNanoCPUs = 0;
   private reservedMemoryBytes = 0;
   /** The ports each task was counted with, so it releases exactly those. */
@@ -96,19 +101,19 @@ export class NodeInfo {
   constructor(node: NodeObject) {
     this.id = node.ID;
     this.node = node;
-  }
-
-  /** The node's resources minus what its tasks reserve. */
-  get availableNanoCPUs(): number {
-    return (this.node.Description?.Resources.NanoCPUs ?? 0) - this.reservedNanoCPUs;
-  }
-
-  get availableMemoryBytes(): number {
-    return (this.node.Description?.Resources.MemoryBytes ?? 0) - this.reservedMemoryBytes;
+    this.computeAvailable();
   }
 
   setNode(node: NodeObject): void {
     this.node = node;
+    this.computeAvailable();
+  }
+
+  private computeAvailable(): void {
+    this.acceptsTasks = this.node.Status.State === 'ready' && this.node.Spec.Availability === 'active';
+    const r = this.node.Description?.Resources;
+    this.availableNanoCPUs = (r?.NanoCPUs ?? 0) - this.reservedNanoCPUs;
+    this.availableMemoryBytes = (r?.MemoryBytes ?? 0) - this.reservedMemoryBytes;
   }
 
   serviceTasks(serviceId: string): number {
@@ -132,8 +137,14 @@ export class NodeInfo {
       if (was !== is) this.count(task.ServiceID, is ? 1 : -1);
       return;
     }
-    this.reservedNanoCPUs += reservedCPU(task);
-    this.reservedMemoryBytes += reservedMemory(task);
+    const cpu = reservedCPU(task);
+    const memory = reservedMemory(task);
+    if (cpu !== 0 || memory !== 0) {
+      this.reservedNanoCPUs += cpu;
+      this.reservedMemoryBytes += memory;
+      this.availableNanoCPUs -= cpu;
+      this.availableMemoryBytes -= memory;
+    }
     if (ports.length > 0) {
       this.portsByTask.set(task.ID, ports);
       for (const p of ports) {
@@ -149,8 +160,14 @@ export class NodeInfo {
     const old = this.tasks.get(id);
     if (!old) return false;
     this.tasks.delete(id);
-    this.reservedNanoCPUs -= reservedCPU(old);
-    this.reservedMemoryBytes -= reservedMemory(old);
+    const cpu = reservedCPU(old);
+    const memory = reservedMemory(old);
+    if (cpu !== 0 || memory !== 0) {
+      this.reservedNanoCPUs -= cpu;
+      this.reservedMemoryBytes -= memory;
+      this.availableNanoCPUs += cpu;
+      this.availableMemoryBytes += memory;
+    }
     const ports = this.portsByTask.get(id);
     if (ports) {
       this.portsByTask.delete(id);

@@ -16,7 +16,7 @@ import type { LeaderComponent, ManagerContext } from '../component.ts';
 import { defaultFilters, type Filter } from './filters.ts';
 import { failureKey, holdsNode, meantToRun, NodeInfo, serviceHostPorts, type HostPortResolver } from './node-info.ts';
 import { noSuitableNode, Pipeline } from './pipeline.ts';
-import { buildSpreadTree, nodeOrder, spreadLevels, spreadOverNodes, spreadOverTree } from './spread.ts';
+import { buildSpreadTree, NodeRanker, spreadLevels, spreadOverNodes, spreadOverTree } from './spread.ts';
 
 export interface SchedulerOptions {
   /** A pass runs this long after the first change that calls for one, so changes batch up (ms). */
@@ -328,7 +328,7 @@ export class Scheduler implements LeaderComponent {
     const first = tasks[0]!;
     const p = this.pipeline;
     p.setTask(first);
-    const compare = nodeOrder(first.ServiceID, failureKey(first), now);
+    const ranker = new NodeRanker(first.ServiceID, failureKey(first), now);
     let next = 0;
     const place = (info: NodeInfo): boolean => {
       out.push(this.assign(tasks[next++]!, info, ts, ASSIGNED_MESSAGE));
@@ -339,10 +339,10 @@ export class Scheduler implements LeaderComponent {
     if (levels.length === 0) {
       const eligible: NodeInfo[] = [];
       for (const n of this.nodes.values()) if (p.process(n)) eligible.push(n);
-      placed = spreadOverNodes(tasks.length, eligible, compare, place);
+      placed = spreadOverNodes(tasks.length, eligible, ranker, place);
     } else {
       const tree = buildSpreadTree(this.nodes.values(), first.ServiceID, levels, (n) => p.process(n));
-      placed = spreadOverTree(tasks.length, tree, (count, nodes) => spreadOverNodes(count, nodes, compare, place));
+      placed = spreadOverTree(tasks.length, tree, (count, nodes) => spreadOverNodes(count, nodes, ranker, place));
     }
     if (placed === tasks.length) return;
     // Explain from the nodes as they stand after this group's assignments.

@@ -7,30 +7,62 @@
 import type { PlacementPreference } from '../../api/objects.ts';
 import { MAX_FAILURES, type NodeInfo } from './node-info.ts';
 
-export type NodeCompare = (a: NodeInfo, b: NodeInfo) => number;
+/**
+ * A node's place in the order for one group of tasks, as numbers so the heap compares cheaply:
+ * SwarmKit's nodeLess. `faulty` is the service's recent failures on the node once they reach
+ * MAX_FAILURES (0 below), so a faulty node sorts after the others, the least faulty first.
+ */
+export class NodeSlot {
+  faulty = 0;
+  service = 0;
+  total = 0;
+  constructor(readonly node: NodeInfo) {}
+}
+
+export class NodeRanker {
+  constructor(
+    readonly serviceId: string,
+    readonly failureKey: string,
+    readonly now: number,
+  ) {}
+
+  /** Reads the slot's numbers from its node (after the node's counts changed). */
+  rank(slot: NodeSlot): void {
+    const n = slot.node;
+    const f = n.recentFailures(this.failureKey, this.now);
+    slot.faulty = f >= MAX_FAILURES ? f : 0;
+    slot.service = n.serviceTasks(this.serviceId);
+    slot.total = n.activeTasksCount;
+  }
+}
 
 /** Negative when `a` should get the service's next task before `b`. Ties go by node ID. */
-export function nodeOrder(serviceId: string, failureKey: string, now: number): NodeCompare {
+export function compareSlots(a: NodeSlot, b: NodeSlot): number {
+  return (
+    a.faulty - b.faulty ||
+    a.service - b.service ||
+    a.total - b.total ||
+    (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
+  );
+}
+
+/** The same order as a comparator of NodeInfos (for sorting a few nodes; the heap uses slots). */
+export function nodeOrder(serviceId: string, failureKey: string, now: number): (a: NodeInfo, b: NodeInfo) => number {
+  const ranker = new NodeRanker(serviceId, failureKey, now);
   return (a, b) => {
-    const fa = a.recentFailures(failureKey, now);
-    const fb = b.recentFailures(failureKey, now);
-    if ((fa >= MAX_FAILURES || fb >= MAX_FAILURES) && fa !== fb) return fa - fb;
-    const d = a.serviceTasks(serviceId) - b.serviceTasks(serviceId);
-    if (d !== 0) return d;
-    const t = a.activeTasksCount - b.activeTasksCount;
-    if (t !== 0) return t;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    const sa = new NodeSlot(a);
+    const sb = new NodeSlot(b);
+    ranker.rank(sa);
+    ranker.rank(sb);
+    return compareSlots(sa, sb);
   };
 }
 
-/** A binary min-heap of nodes. */
+/** A binary min-heap of node slots. */
 export class NodeHeap {
-  private readonly items: NodeInfo[];
+  private readonly items: NodeSlot[];
 
-  constructor(
-    items: NodeInfo[],
-    private readonly compare: NodeCompare,
-  ) {
+  constructor(items: NodeSlot[]) {
     this.items = items;
     for (let i = (items.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
@@ -39,7 +71,12 @@ export class NodeHeap {
     return this.items.length;
   }
 
-  pop(): NodeInfo | undefined {
+  /** The slots left, in heap order. */
+  remaining(): readonly NodeSlot[] {
+    return this.items;
+  }
+
+  pop(): NodeSlot | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
@@ -50,14 +87,14 @@ export class NodeHeap {
     return top;
   }
 
-  push(n: NodeInfo): void {
+  push(n: NodeSlot): void {
     const items = this.items;
     let i = items.length;
     items.push(n);
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = items[parent]!;
-      if (this.compare(n, p) >= 0) break;
+      if (compareSlots(n, p) >= 0) break;
       items[i] = p;
       i = parent;
     }
@@ -72,9 +109,9 @@ export class NodeHeap {
     for (;;) {
       let child = 2 * i + 1;
       if (child >= len) break;
-      if (child + 1 < len && this.compare(items[child + 1]!, items[child]!) < 0) child++;
+      if (child + 1 < len && compareSlots(items[child + 1]!, items[child]!) < 0) child++;
       const c = items[child]!;
-      if (this.compare(c, n) >= 0) break;
+      if (compareSlots(c, n) >= 0) break;
       items[i] = c;
       i = child;
     }
@@ -84,25 +121,36 @@ export class NodeHeap {
 
 /**
  * Places up to `count` tasks on `nodes` (all of which can take the task), one at a time on the
- * best node by `compare`. `place` puts one task on a node and says whether the node can still take
- * another. Returns how many were placed. Takes ownership of the `nodes` array.
+ * best node by the ranker's order. `place` puts one task on a node and says whether the node can
+ * still take another. Returns how many were placed; `nodes` is left holding the nodes that can
+ * still take one (so a spread-tree leaf can be filled again).
  */
 export function spreadOverNodes(
   count: number,
   nodes: NodeInfo[],
-  compare: NodeCompare,
+  ranker: NodeRanker,
   place: (node: NodeInfo) => boolean,
 ): number {
   if (count <= 0 || nodes.length === 0) return 0;
-  const heap = new NodeHeap(nodes, compare);
+  const slots = nodes.map((n) => {
+    const slot = new NodeSlot(n);
+    ranker.rank(slot);
+    return slot;
+  });
+  const heap = new NodeHeap(slots);
   let placed = 0;
   while (placed < count) {
     const best = heap.pop();
     if (!best) break;
     placed++;
     // The node's counts changed: it goes back in at its new place, if it can take more.
-    if (place(best)) heap.push(best);
+    if (place(best.node)) {
+      ranker.rank(best);
+      heap.push(best);
+    }
   }
+  nodes.length = 0;
+  for (const slot of heap.remaining()) nodes.push(slot.node);
   return placed;
 }
 

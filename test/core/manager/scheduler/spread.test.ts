@@ -5,6 +5,8 @@ import {
   buildSpreadTree,
   NodeHeap,
   nodeOrder,
+  NodeRanker,
+  NodeSlot,
   spreadLevels,
   spreadOverNodes,
   spreadOverTree,
@@ -31,14 +33,17 @@ function put(n: NodeInfo, serviceId: string, count = 1): void {
 }
 
 describe('node ordering and heap (indexed_node_heap_test.go)', () => {
-  it('orders by tasks of the service, then all tasks, then ID', () => {
+  it('orders by tasks of the service, then all tasks, then ID; a node failing the service comes last', () => {
     const a = new NodeInfo(makeNode('a'));
     const b = new NodeInfo(makeNode('b'));
     const c = new NodeInfo(makeNode('c'));
     put(a, 'web', 1);
     put(b, 'api', 3);
-    const cmp = nodeOrder('web', 'web@0', 0);
-    expect([a, b, c].sort(cmp).map((n) => n.id)).toEqual(['c', 'b', 'a']);
+    expect([a, b, c].sort(nodeOrder('web', 'web@0', 0)).map((n) => n.id)).toEqual(['c', 'b', 'a']);
+    const t = [...c.tasks.values()][0] ?? { ServiceID: 'web', SpecVersion: undefined };
+    for (let i = 0; i < 5; i++) c.taskFailed(t as TaskObject, 1000);
+    expect([a, b, c].sort(nodeOrder('web', 'web@0', 2000)).map((n) => n.id)).toEqual(['b', 'a', 'c']);
+    expect([a, b, c].sort(nodeOrder('api', 'api@0', 2000)).map((n) => n.id)).toEqual(['c', 'a', 'b']);
   });
 
   it('pops in order for random inputs', () => {
@@ -50,11 +55,17 @@ describe('node ordering and heap (indexed_node_heap_test.go)', () => {
         put(n, 'other', random.int(5));
         return n;
       });
-      const cmp = nodeOrder('web', 'web@0', 0);
-      const expected = [...all].sort(cmp).map((n) => n.id);
-      const heap = new NodeHeap([...all].reverse(), cmp);
+      const expected = [...all].sort(nodeOrder('web', 'web@0', 0)).map((n) => n.id);
+      const ranker = new NodeRanker('web', 'web@0', 0);
+      const heap = new NodeHeap(
+        [...all].reverse().map((n) => {
+          const slot = new NodeSlot(n);
+          ranker.rank(slot);
+          return slot;
+        }),
+      );
       const got: string[] = [];
-      for (let n = heap.pop(); n; n = heap.pop()) got.push(n.id);
+      for (let s = heap.pop(); s; s = heap.pop()) got.push(s.node.id);
       expect(got).toEqual(expected);
     }
   });
@@ -63,14 +74,17 @@ describe('node ordering and heap (indexed_node_heap_test.go)', () => {
     const all = ['a', 'b', 'c'].map((id) => new NodeInfo(makeNode(id)));
     put(all[0]!, 'web', 2);
     const placedOn: string[] = [];
-    const n = spreadOverNodes(5, [...all], nodeOrder('web', 'web@0', 0), (node) => {
+    const left = [...all];
+    const ranker = new NodeRanker('web', 'web@0', 0);
+    const n = spreadOverNodes(5, left, ranker, (node) => {
       placedOn.push(node.id);
       put(node, 'web');
       return node.serviceTasks('web') < 3;
     });
     expect(n).toBe(5);
     expect(placedOn).toEqual(['b', 'c', 'b', 'c', 'a']);
-    expect(spreadOverNodes(5, [], nodeOrder('web', 'web@0', 0), () => true)).toBe(0);
+    expect(left.map((x) => x.id).sort()).toEqual(['b', 'c']); // a is full
+    expect(spreadOverNodes(5, [], ranker, () => true)).toBe(0);
   });
 });
 

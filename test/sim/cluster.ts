@@ -6,6 +6,10 @@ import type { Raft } from '../../core/raft/raft.ts';
 import type { Message, NodeId } from '../../core/raft/types.ts';
 import { seededRandom, type Random } from '../../core/random.ts';
 import { Store } from '../../core/store/store.ts';
+import type { ManagerContext } from '../../core/manager/component.ts';
+import { leaderComponents } from '../../core/manager/leader-components.ts';
+import { Manager } from '../../core/manager/manager.ts';
+import { raftMembership } from '../../core/manager/membership.ts';
 import { RaftInvariants } from './invariants.ts';
 import { SimNetwork, type LinkFaults } from './network.ts';
 import { SimDisk, SimStorage } from './sim-storage.ts';
@@ -34,11 +38,15 @@ export interface SimClusterOptions {
   keepEntries?: number;
   requestTimeoutMs?: number;
   verbose?: boolean;
+  /** Run the leader components (orchestrators, scheduler, ...) on every manager. */
+  orchestration?: boolean;
 }
 
 export class SimManager {
   node!: RaftNode;
   store!: Store;
+  /** The leader components' host, when the cluster runs with orchestration. */
+  manager: Manager | undefined;
   storage!: SimStorage;
   alive = false;
   retired = false;
@@ -144,6 +152,16 @@ export class SimCluster {
     const node = m.node;
     node.onStateChange((s) => this.trace.log(id, `${s.state} term=${s.term} lead=${s.lead || '-'}`));
     await node.start();
+    if (this.opts.orchestration) {
+      const ctx: ManagerContext = {
+        store: m.store,
+        clock: this.clock,
+        random: this.random,
+        logger: (component, line) => this.trace.log(id, `${component}: ${line}`),
+      };
+      m.manager = new Manager({ node, ctx, components: (c) => leaderComponents(c, raftMembership(node)) });
+      m.manager.start();
+    }
     this.invariants.watchLog(id, node.core);
     this.net.attach(id, (_from, msg) => node.step(msg));
     m.alive = true;
@@ -155,6 +173,7 @@ export class SimCluster {
     if (!m.alive) return;
     m.alive = false;
     this.net.detach(id);
+    m.manager?.stop();
     m.node.stop();
     m.disk.crash();
     this.trace.log(id, 'crashed');
@@ -201,6 +220,7 @@ export class SimCluster {
     for (const m of this.alive()) {
       m.alive = false;
       this.net.detach(m.id);
+      m.manager?.stop();
       m.node.stop();
     }
   }

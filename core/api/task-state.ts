@@ -46,3 +46,8 @@ export function isActive(s: TaskState): boolean {
 export function isFailure(s: TaskState): boolean {
   return s === 'failed' || s === 'rejected';
 }
+
+/** The task is meant to run: its desired state is still `running` (or `ready`, about to start). */
+export function meantToRun(t: { DesiredState: TaskState }): boolean {
+  return stateRank(t.DesiredState) <= stateRank('running');
+}

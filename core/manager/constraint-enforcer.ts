@@ -4,11 +4,9 @@
 
 import type { NodeObject, TaskObject } from '../api/objects.ts';
 import { matchConstraints, parseConstraints } from '../api/constraints.ts';
-import { isTerminal, stateRank } from '../api/task-state.ts';
+import { isTerminal, meantToRun } from '../api/task-state.ts';
 import type { LeaderComponent, ManagerContext } from './component.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
-
-const meantToRun = (t: TaskObject) => stateRank(t.DesiredState) <= stateRank('running');
 
 function fits(t: TaskObject, node: NodeObject): boolean {
   try {

@@ -1,12 +1,10 @@
 // The leader components on a simulated Raft cluster: they start on the leader only, and a new
 // leader takes over where the old one stopped — no task created twice, no slot lost.
 import { describe, expect, it } from 'vitest';
-import type { TaskObject } from '../../core/api/objects.ts';
-import { stateRank } from '../../core/api/task-state.ts';
+
+import { meantToRun } from '../../core/api/task-state.ts';
 import { createService, updateService } from '../../core/manager/control/services.ts';
 import { SimCluster, type SimManager } from './cluster.ts';
-
-const meantToRun = (t: TaskObject) => stateRank(t.DesiredState) <= stateRank('running');
 
 async function leaderWithComponents(c: SimCluster, deadline: number): Promise<SimManager> {
   const ok = await c.runUntil(deadline, () => c.alive().some((m) => m.node.isLeader() && m.manager?.leading));

@@ -5,7 +5,7 @@
 
 import type { ClusterObject, NodeObject, ServiceObject, TaskObject } from '../../api/objects.ts';
 import { matchConstraints, parseConstraints } from '../../api/constraints.ts';
-import { isTerminal, stateRank } from '../../api/task-state.ts';
+import { isTerminal, meantToRun } from '../../api/task-state.ts';
 import type { Tx } from '../../store/store.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
 import { ReconcileLoop } from '../reconcile-loop.ts';
@@ -13,8 +13,6 @@ import type { Updater } from './replicated.ts';
 import type { RestartSupervisor } from './restart.ts';
 import type { Slot } from './slots.ts';
 import { isGlobal, newTask } from './tasks.ts';
-
-const meantToRun = (t: TaskObject) => stateRank(t.DesiredState) <= stateRank('running');
 
 function placementAllows(service: ServiceObject, node: NodeObject): boolean {
   try {

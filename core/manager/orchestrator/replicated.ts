@@ -3,8 +3,8 @@
 // (through the restart supervisor) or whose node goes down or is drained, and hands tasks made
 // from an older spec to the update supervisor.
 
-import type { ClusterObject, ServiceObject, TaskObject } from '../../api/objects.ts';
-import { isTerminal, stateRank } from '../../api/task-state.ts';
+import type { ClusterObject, ServiceObject } from '../../api/objects.ts';
+import { isTerminal, meantToRun } from '../../api/task-state.ts';
 import type { Tx } from '../../store/store.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
 import { ReconcileLoop } from '../reconcile-loop.ts';
@@ -17,8 +17,6 @@ export interface Updater {
   /** The service's live slots; the updater replaces the ones made from an older spec. */
   update(service: ServiceObject, slots: Slot[]): void;
 }
-
-const meantToRun = (t: TaskObject) => stateRank(t.DesiredState) <= stateRank('running');
 
 export class ReplicatedOrchestrator implements LeaderComponent {
   readonly name = 'replicated-orchestrator';

@@ -2,11 +2,9 @@
 // long as it has a task meant to run, or its last task stopped for good by the restart policy.
 
 import type { ServiceObject, TaskObject } from '../../api/objects.ts';
-import { stateRank } from '../../api/task-state.ts';
+import { meantToRun } from '../../api/task-state.ts';
 
 export type Slot = TaskObject[];
-
-const meantToRun = (t: TaskObject) => stateRank(t.DesiredState) <= stateRank('running');
 
 /** Tasks of a slot, newest first (Version.Index grows with every change; CreatedAt breaks ties). */
 function newestFirst(tasks: TaskObject[]): TaskObject[] {

@@ -7,14 +7,13 @@
 
 import type { ServiceObject, TaskObject, UpdateConfig, UpdateState, UpdateStatus } from '../../api/objects.ts';
 import { DEFAULT_UPDATE_CONFIG, nsToMs } from '../../api/defaults.ts';
-import { isTerminal, stateRank } from '../../api/task-state.ts';
+import { isTerminal, meantToRun } from '../../api/task-state.ts';
 import type { Timer } from '../../clock.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
 import type { Updater } from './replicated.ts';
 import type { Slot } from './slots.ts';
 import { isReplicated, isTaskDirty, newTask, specEqual } from './tasks.ts';
 
-const meantToRun = (t: TaskObject) => stateRank(t.DesiredState) <= stateRank('running');
 const isRollback = (s: ServiceObject) => s.UpdateStatus?.State.startsWith('rollback') ?? false;
 
 export class UpdateSupervisor implements Updater, LeaderComponent {

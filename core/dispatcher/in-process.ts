@@ -3,7 +3,7 @@
 // timer event, and every message is copied as a wire would copy it, so neither side can rely on
 // sharing objects with the other. Links can be cut to exercise failover.
 
-import type { Clock } from '../clock.ts';
+import type { Clock, Timer } from '../clock.ts';
 import {
   DispatcherError,
   type AssignmentsObserver,
@@ -23,6 +23,8 @@ export interface InProcessOptions {
   clock: Clock;
   /** One-way delay of every request, response and stream message (ms, default 0). */
   latencyMs?: number;
+  /** A request without an answer after this long fails `unavailable` (ms, default 10,000). */
+  requestTimeoutMs?: number;
 }
 
 const copy = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
@@ -37,9 +39,11 @@ export class InProcessDispatcherNetwork {
   private readonly cut = new Set<string>();
   private readonly streams = new Set<OpenStream>();
   private readonly latency: number;
+  readonly requestTimeoutMs: number;
 
   constructor(private readonly opts: InProcessOptions) {
     this.latency = opts.latencyMs ?? 0;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
   }
 
   /** Serves `api` at `addr`. */
@@ -78,8 +82,8 @@ export class InProcessDispatcherNetwork {
   }
 
   /** @internal */
-  later(fn: () => void): void {
-    this.opts.clock.setTimeout(fn, this.latency);
+  later(fn: () => void, ms = this.latency): Timer {
+    return this.opts.clock.setTimeout(fn, ms);
   }
 
   /** @internal The server at addr, or why it cannot be reached. */
@@ -171,9 +175,14 @@ class InProcessClient implements DispatcherClient {
       const fail = (err: DispatcherError) => {
         if (settled) return;
         settled = true;
+        timeout.cancel();
         this.pending.delete(fail);
         reject(err);
       };
+      const timeout = this.net.later(
+        () => fail(new DispatcherError('unavailable', `request to ${this.addr} timed out after ${this.net.requestTimeoutMs} ms`)),
+        this.net.requestTimeoutMs,
+      );
       this.pending.add(fail);
       this.net.later(() => {
         if (settled) return;
@@ -188,6 +197,7 @@ class InProcessClient implements DispatcherClient {
               const now = this.net.reach(this.addr);
               if (now instanceof DispatcherError) return fail(now);
               settled = true;
+              timeout.cancel();
               this.pending.delete(fail);
               resolve(c);
             });

@@ -9,6 +9,14 @@
 //   with an error, as a broken TCP connection would — and the agent reconnects.
 //
 // One network endpoint per node carries both sides: a manager serves, its own agent dials out.
+// Beside Raft on one network (a SimNetwork<Message | DispatcherWire>):
+//
+//   const t = new SimDispatcherTransport({ clock, send: (f, to, m) => net.send(f, to, m) });
+//   net.attach(id, (from, msg) => (isDispatcherWire(msg) ? t.deliver(from, id, msg) : node.step(msg)));
+//   t.serve(id, endpoint);                       // each manager, with its DispatcherEndpoint
+//   new Agent({ ..., connect: t.connector(id) }) // each node
+//
+// When a node crashes: `unserve(id)` and `dropClients(id)` (and detach it from the network).
 
 import type { Clock, Timer } from '../../core/clock.ts';
 import {

@@ -10,6 +10,11 @@ import type { ManagerContext } from '../../core/manager/component.ts';
 import { leaderComponents } from '../../core/manager/leader-components.ts';
 import { Manager } from '../../core/manager/manager.ts';
 import { raftMembership } from '../../core/manager/membership.ts';
+import { Agent } from '../../core/agent/agent.ts';
+import { TestExecutor } from '../../core/agent/test-executor.ts';
+import { Dispatcher } from '../../core/manager/dispatcher/dispatcher.ts';
+import { DispatcherEndpoint } from '../../core/manager/dispatcher/endpoint.ts';
+import { isDispatcherWire, SimDispatcherTransport, type DispatcherWire } from './dispatcher-transport.ts';
 import { RaftInvariants } from './invariants.ts';
 import { SimNetwork, type LinkFaults } from './network.ts';
 import { SimDisk, SimStorage } from './sim-storage.ts';
@@ -57,10 +62,18 @@ export class SimManager {
   ) {}
 }
 
+export class SimWorker {
+  alive = false;
+  constructor(readonly id: NodeId) {}
+}
+
 export class SimCluster {
   readonly clock: VirtualClock;
   readonly random: Random;
-  readonly net: SimNetwork<Message>;
+  readonly net: SimNetwork<Message | DispatcherWire>;
+  /** The agent<->dispatcher protocol over the same network. */
+  readonly dispatch: SimDispatcherTransport;
+  readonly workers = new Map<NodeId, SimWorker>();
   readonly trace: Trace;
   readonly invariants = new RaftInvariants();
   readonly managers = new Map<NodeId, SimManager>();
@@ -75,7 +88,8 @@ export class SimCluster {
     this.random = seededRandom(opts.seed);
     this.clock = new VirtualClock({ maxEventsAtOneInstant: 200_000 });
     this.trace = new Trace({ now: () => this.clock.now(), verbose: opts.verbose });
-    this.net = new SimNetwork<Message>({ clock: this.clock, random: this.random, faults: opts.faults });
+    this.net = new SimNetwork<Message | DispatcherWire>({ clock: this.clock, random: this.random, faults: opts.faults });
+    this.dispatch = new SimDispatcherTransport({ clock: this.clock, send: (f, t, m) => this.net.send(f, t, m) });
     this.timing = opts.timing ?? LAB_TIMING;
     this.ids = [];
     for (let i = 0; i < opts.managers; i++) this.newManager();
@@ -135,7 +149,7 @@ export class SimCluster {
     m.node = new RaftNode({
       id,
       storage: m.storage,
-      transport: { send: (msgs) => msgs.forEach((msg) => this.net.send(msg.from, msg.to, msg)) },
+      transport: { send: (msgs) => msgs.forEach((msg) => this.net.send(msg.from, msg.to, msg as Message | DispatcherWire)) },
       stateMachine: sm,
       clock: this.clock,
       random: this.random,
@@ -159,11 +173,22 @@ export class SimCluster {
         random: this.random,
         logger: (component, line) => this.trace.log(id, `${component}: ${line}`),
       };
-      m.manager = new Manager({ node, ctx, components: (c) => leaderComponents(c, raftMembership(node)) });
+      const endpoint = new DispatcherEndpoint({
+        self: id,
+        leader: () => (node.leader() ? { nodeId: node.leader(), addr: node.leader() } : undefined),
+      });
+      this.dispatch.serve(id, endpoint);
+      const managers = () => node.voters().map((v) => ({ nodeId: v, addr: v }));
+      m.manager = new Manager({
+        node,
+        ctx,
+        components: (c) => leaderComponents(c, raftMembership(node), [new Dispatcher(c, { endpoint, managers })]),
+      });
       m.manager.start();
     }
     this.invariants.watchLog(id, node.core);
-    this.net.attach(id, (_from, msg) => node.step(msg));
+    this.net.attach(id, (from, msg) => (isDispatcherWire(msg) ? this.dispatch.deliver(from, id, msg) : node.step(msg as Message)));
+    if (this.opts.orchestration) this.startAgent(id, 'manager');
     m.alive = true;
     this.trace.log(id, `started (incarnation ${m.incarnation})`);
   }
@@ -176,6 +201,7 @@ export class SimCluster {
     m.manager?.stop();
     m.node.stop();
     m.disk.crash();
+    this.stopAgent(id);
     this.trace.log(id, 'crashed');
   }
 
@@ -222,7 +248,79 @@ export class SimCluster {
       this.net.detach(m.id);
       m.manager?.stop();
       m.node.stop();
+      this.stopAgent(m.id);
     }
+    for (const w of this.workers.values()) this.crashWorker(w.id);
+  }
+
+  /** A worker node: an agent with an executor, no manager. */
+  addWorker(): SimWorker {
+    const id = `w${this.workers.size + 1}`;
+    const w = new SimWorker(id);
+    this.workers.set(id, w);
+    this.net.attach(id, (from, msg) => {
+      if (isDispatcherWire(msg)) this.dispatch.deliver(from, id, msg);
+    });
+    this.startAgent(id, 'worker');
+    return w;
+  }
+
+  crashWorker(id: NodeId): void {
+    const w = this.workers.get(id)!;
+    if (!w.alive) return;
+    this.stopAgent(id);
+    this.net.detach(id);
+    this.trace.log(id, 'crashed');
+  }
+
+  restartWorker(id: NodeId): void {
+    const w = this.workers.get(id)!;
+    if (w.alive) return;
+    this.net.attach(id, (from, msg) => {
+      if (isDispatcherWire(msg)) this.dispatch.deliver(from, id, msg);
+    });
+    this.startAgent(id, 'worker');
+  }
+
+  /** Every node's agent (managers run tasks too, as in Docker Swarm), by node ID. */
+  readonly agents = new Map<NodeId, { agent: Agent; executor: TestExecutor }>();
+
+  private startAgent(id: NodeId, role: 'manager' | 'worker'): void {
+    // A node's processes die with it: a restarted node starts with a fresh executor.
+    const executor = new TestExecutor({ clock: this.clock, idPrefix: `${id}-` });
+    const agent = new Agent({
+      nodeId: id,
+      description: {
+        Hostname: id,
+        Platform: { OS: 'linux', Architecture: 'x86_64' },
+        Resources: { NanoCPUs: 4e9, MemoryBytes: 8 * 2 ** 30 },
+        Engine: {},
+      },
+      addr: id,
+      role,
+      clock: this.clock,
+      random: this.random,
+      executor,
+      connect: this.dispatch.connector(id),
+      managers: [...this.bootstrapIds],
+      logger: (line) => this.trace.log(id, `agent: ${line}`),
+    });
+    this.agents.set(id, { agent, executor });
+    const w = this.workers.get(id);
+    if (w) w.alive = true;
+    agent.start();
+  }
+
+  private stopAgent(id: NodeId): void {
+    const a = this.agents.get(id);
+    if (!a) return;
+    a.agent.stop();
+    a.executor.crash();
+    this.agents.delete(id);
+    this.dispatch.unserve(id);
+    this.dispatch.dropClients(id);
+    const w = this.workers.get(id);
+    if (w) w.alive = false;
   }
 }
 

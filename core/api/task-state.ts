@@ -51,3 +51,12 @@ export function isFailure(s: TaskState): boolean {
 export function meantToRun(t: { DesiredState: TaskState }): boolean {
   return stateRank(t.DesiredState) <= stateRank('running');
 }
+
+/**
+ * The task no longer runs and never will again: it stopped, or it was told to stop before it ever
+ * reached a node (no agent will report on it, so waiting for its report would wait forever).
+ */
+export function isStopped(t: { DesiredState: TaskState; Status: { State: TaskState } }): boolean {
+  if (isTerminal(t.Status.State)) return true;
+  return !meantToRun(t) && stateRank(t.Status.State) < stateRank('assigned');
+}

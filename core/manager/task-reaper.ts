@@ -3,13 +3,13 @@
 // history limit of tasks per slot (default 5, the running one included), oldest first.
 
 import type { TaskObject } from '../api/objects.ts';
-import { isTerminal, stateRank } from '../api/task-state.ts';
+import { isStopped, isTerminal, meantToRun, stateRank } from '../api/task-state.ts';
 import type { LeaderComponent, ManagerContext } from './component.ts';
 import { historyLimit } from './orchestrator/tasks.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
 
 const slotKey = (t: TaskObject) => (t.Slot !== undefined ? `${t.ServiceID}/${t.Slot}` : `${t.ServiceID}/node/${t.NodeID ?? ''}`);
-const isDead = (t: TaskObject) => stateRank(t.DesiredState) > stateRank('running') && isTerminal(t.Status.State);
+const isDead = (t: TaskObject) => !meantToRun(t) && isStopped(t);
 
 export class TaskReaper implements LeaderComponent {
   readonly name = 'task-reaper';

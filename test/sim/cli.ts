@@ -1,8 +1,11 @@
-// npm run sim -- --seeds N [--from S] | --seed S [--verbose]
-// Runs seeded simulations of the replicated store and prints any failing seed with its trace.
-// A failing seed reruns alone with --seed S (add --verbose for the whole trace as it happens).
+// npm run sim -- [--swarm] --seeds N [--from S] | --seed S [--verbose]
+// Runs seeded simulations and prints any failing seed with its trace: by default of the
+// replicated store (Raft + store, linearizability checked); with --swarm, of the whole cluster
+// (managers, agents, services under faults, convergence checked). A failing seed reruns alone
+// with --seed S (add --verbose for the whole trace as it happens).
 
 import { runRaftSeed } from './raft-run.ts';
+import { runSwarmSeed } from './swarm-run.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -10,12 +13,14 @@ function arg(name: string): string | undefined {
 }
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npm run sim -- --seeds N [--from S]   or   npm run sim -- --seed S [--verbose]`);
+  console.error(`${msg}\nusage: npm run sim -- [--swarm] --seeds N [--from S]   or   npm run sim -- [--swarm] --seed S [--verbose]`);
   process.exit(2);
 }
 
 async function main(): Promise<void> {
   const verbose = process.argv.includes('--verbose');
+  const swarm = process.argv.includes('--swarm');
+  const run = swarm ? runSwarmSeed : runRaftSeed;
   const one = arg('seed');
   const seeds: number[] = [];
   if (one !== undefined) {
@@ -32,7 +37,7 @@ async function main(): Promise<void> {
   const failed: number[] = [];
   const started = Date.now();
   for (const seed of seeds) {
-    const r = await runRaftSeed(seed, { verbose });
+    const r = await run(seed, { verbose });
     if (r.ok) {
       if (seeds.length === 1 || verbose) console.log(r.summary);
       else if (seed % 100 === 0) console.log(`... ${seed - seeds[0]! + 1} seeds run, ${failed.length} failed`);
@@ -41,7 +46,7 @@ async function main(): Promise<void> {
       console.log(r.summary);
       if (!verbose) console.log(r.trace);
       console.log(r.error);
-      console.log(`rerun alone: npm run sim -- --seed ${seed} --verbose`);
+      console.log(`rerun alone: npm run sim -- ${swarm ? '--swarm ' : ''}--seed ${seed} --verbose`);
     }
   }
   const secs = ((Date.now() - started) / 1000).toFixed(1);

@@ -5,7 +5,7 @@
 
 import type { ClusterObject, NodeObject, ServiceObject, TaskObject } from '../../api/objects.ts';
 import { DEFAULT_RESTART_POLICY, nsToMs } from '../../api/defaults.ts';
-import { isTerminal, stateRank } from '../../api/task-state.ts';
+import { isStopped, isTerminal, stateRank } from '../../api/task-state.ts';
 import type { Timer } from '../../clock.ts';
 import type { Tx } from '../../store/store.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
@@ -120,7 +120,7 @@ export class RestartSupervisor implements LeaderComponent {
     if (d.waitStop) {
       const old = this.ctx.store.view((tx) => tx.get('tasks', d.oldTaskId));
       const node = old?.NodeID ? this.ctx.store.view((tx) => tx.get('nodes', old.NodeID!)) : undefined;
-      if (old && !isTerminal(old.Status.State) && node?.Status.State !== 'down') return;
+      if (old && !isStopped(old) && node?.Status.State !== 'down') return;
     }
     this.delayed.delete(d.newTaskId);
     void this.ctx.store

@@ -7,8 +7,9 @@
 
 import type { ServiceObject, TaskObject, UpdateConfig, UpdateState, UpdateStatus } from '../../api/objects.ts';
 import { DEFAULT_UPDATE_CONFIG, nsToMs } from '../../api/defaults.ts';
-import { isTerminal, meantToRun } from '../../api/task-state.ts';
+import { isStopped, isTerminal, meantToRun } from '../../api/task-state.ts';
 import type { Timer } from '../../clock.ts';
+import { StoreError } from '../../store/errors.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
 import type { Updater } from './replicated.ts';
 import type { Slot } from './slots.ts';
@@ -44,14 +45,19 @@ export class UpdateSupervisor implements Updater, LeaderComponent {
     const state = service.UpdateStatus?.State;
     const dirty = slots.filter((slot) => slot.some((t) => meantToRun(t) && isTaskDirty(service, t)));
     if (dirty.length === 0) {
-      if (state === 'updating' || state === 'rollback_started') void this.finish(service);
+      if (state === 'updating' || state === 'rollback_started') {
+        this.finish(service).catch((err: Error) => this.ctx.logger?.(this.name, `could not mark ${service.ID} updated: ${err.message}`));
+      }
       return;
     }
     // A paused update waits for the next change of the service (a new `service update`).
     if (state === 'paused' || state === 'rollback_paused') return;
     const u = new RollingUpdate(this.ctx, this, service, dirty);
     this.running.set(service.ID, u);
-    void u.run().finally(() => {
+    void u
+      .run()
+      .catch((err: Error) => this.ctx.logger?.(this.name, `update of ${service.ID} stopped: ${err.message}`))
+      .finally(() => {
       if (this.running.get(service.ID) === u) this.running.delete(service.ID);
     });
   }
@@ -81,7 +87,27 @@ export class UpdateSupervisor implements Updater, LeaderComponent {
   }
 }
 
-async function setUpdateStatus(ctx: ManagerContext, serviceId: string, state: UpdateState, message: string, rollback = false): Promise<void> {
+/**
+ * Runs a store transaction again when it conflicts with a concurrent write (the dispatcher
+ * reporting task states, the orchestrator, a user): the transaction re-reads what it changes, so
+ * retrying is safe, and an update must not stall half done because one write lost a race.
+ */
+async function retryOnConflict<T>(ctx: ManagerContext, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof StoreError) || attempt >= 20) throw err;
+      await new Promise<void>((r) => ctx.clock.setTimeout(() => r(), 20));
+    }
+  }
+}
+
+function setUpdateStatus(ctx: ManagerContext, serviceId: string, state: UpdateState, message: string, rollback = false): Promise<void> {
+  return retryOnConflict(ctx, () => writeUpdateStatus(ctx, serviceId, state, message, rollback));
+}
+
+async function writeUpdateStatus(ctx: ManagerContext, serviceId: string, state: UpdateState, message: string, rollback: boolean): Promise<void> {
   const now = new Date(ctx.clock.now()).toISOString();
   await ctx.store.update((tx) => {
     const s = tx.get('services', serviceId);
@@ -178,40 +204,47 @@ class RollingUpdate {
 
   /** Replaces one slot's task; returns the new task's ID once it runs (or failed trying). */
   private async updateSlot(slot: Slot): Promise<string | undefined> {
-    const old = slot.filter(meantToRun);
     const startFirst = this.config.Order === 'start-first';
     let freshId = '';
-    await this.ctx.store.update((tx) => {
+    let old: TaskObject[] = [];
+    await retryOnConflict(this.ctx, () => this.ctx.store.update((tx) => {
       const service = tx.get('services', this.service.ID);
       if (!service || !specEqual(service.Spec.TaskTemplate, this.target)) {
         this.cancelled = true;
         return;
       }
-      const where = isReplicated(service) ? { slot: slot[0]!.Slot ?? 1 } : { nodeId: slot[0]!.NodeID ?? '' };
+      const replicated = isReplicated(service);
+      const where = replicated ? { slot: slot[0]!.Slot ?? 1 } : { nodeId: slot[0]!.NodeID ?? '' };
+      // The slot as it is now, not as it was when the update began: a restart may have added a
+      // task to it meanwhile, and that one must stop too, or the slot would run twice.
+      old = tx.find(
+        'tasks',
+        (t) =>
+          t.ServiceID === service.ID &&
+          meantToRun(t) &&
+          (replicated ? t.Slot === where.slot : t.Slot === undefined && t.NodeID === slot[0]!.NodeID),
+      );
       const fresh = newTask(service, where, this.ctx.clock, this.ctx.random);
       freshId = fresh.ID;
       tx.create('tasks', { ...fresh, DesiredState: startFirst ? 'running' : 'ready' });
       if (!startFirst) {
-        for (const t of old) {
-          const cur = tx.get('tasks', t.ID);
-          if (cur && meantToRun(cur)) tx.update('tasks', { ...cur, DesiredState: 'shutdown' });
-        }
+        for (const t of old) tx.update('tasks', { ...t, DesiredState: 'shutdown' });
       }
-    });
+    }));
     if (this.cancelled) return undefined;
     this.updated++;
     const gone = (id: string) => {
       const t = this.task(id);
-      return !t || isTerminal(t.Status.State) || this.nodeDown(t);
+      return !t || isStopped(t) || this.nodeDown(t);
     };
     if (!startFirst) {
       // stop-first: start the new task once the old ones have stopped.
       await this.sup.waitFor(() => old.every((t) => gone(t.ID)), Infinity, () => this.cancelled);
       if (this.cancelled) return undefined;
-      await this.ctx.store.update((tx) => {
+      await retryOnConflict(this.ctx, () => this.ctx.store.update((tx) => {
         const t = tx.get('tasks', freshId);
         if (t && t.DesiredState === 'ready') tx.update('tasks', { ...t, DesiredState: 'running' });
-      });
+      }));
     }
     const ran = await this.sup.waitFor(
       () => {
@@ -226,12 +259,12 @@ class RollingUpdate {
     if (!t || t.Status.State !== 'running') {
       this.fail(freshId);
     } else if (startFirst) {
-      await this.ctx.store.update((tx) => {
+      await retryOnConflict(this.ctx, () => this.ctx.store.update((tx) => {
         for (const o of old) {
           const cur = tx.get('tasks', o.ID);
           if (cur && meantToRun(cur)) tx.update('tasks', { ...cur, DesiredState: 'shutdown' });
         }
-      });
+      }));
     }
     return freshId;
   }

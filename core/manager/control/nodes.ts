@@ -43,5 +43,12 @@ export async function removeNode(c: NodeControl, id: string, force: boolean): Pr
   if (!force && node.Status.State === 'ready') {
     throw new ControlError('FailedPrecondition', `node ${id} is not down and can't be removed`);
   }
-  await c.store.update((tx) => tx.delete('nodes', id));
+  await c.store.update((tx) => {
+    tx.delete('nodes', id);
+    // In the same transaction, so no leader change in between can let the node back in: its
+    // certificate is refused from now on (SwarmKit's removed-node list).
+    for (const cluster of tx.find('clusters')) {
+      tx.update('clusters', { ...cluster, BlacklistedCertificates: { ...cluster.BlacklistedCertificates, [id]: {} } });
+    }
+  });
 }

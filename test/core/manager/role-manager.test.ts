@@ -125,8 +125,10 @@ describe('node control operations', () => {
       `node ${m1} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`,
     );
     await expect(removeNode(c, w1!, false)).rejects.toThrow(`node ${w1} is not down and can't be removed`);
+    await h.store.update((tx) => tx.create('clusters', { ID: 'c1', Spec: { Name: 'default' } }));
     await removeNode(c, w1!, true);
     expect(h.store.view((tx) => tx.get('nodes', w1!))).toBeUndefined();
+    expect(h.store.view((tx) => tx.get('clusters', 'c1')?.BlacklistedCertificates)).toEqual({ [w1!]: {} });
     await expect(removeNode(c, 'nope', false)).rejects.toThrow('node nope not found');
   });
 });

@@ -7,54 +7,40 @@ import type { ClusterObject, NodeObject, ServiceObject, TaskObject } from '../..
 import { DEFAULT_RESTART_POLICY, nsToMs } from '../../api/defaults.ts';
 import { isStopped, isTerminal, stateRank } from '../../api/task-state.ts';
 import type { Timer } from '../../clock.ts';
+import { ReconcileLoop } from '../reconcile-loop.ts';
 import type { Tx } from '../../store/store.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
 import { isReplicated, newTask } from './tasks.ts';
-
-interface DelayedStart {
-  oldTaskId: string;
-  newTaskId: string;
-  waitStop: boolean;
-  due: number;
-  timer?: Timer;
-}
 
 export class RestartSupervisor implements LeaderComponent {
   readonly name = 'restart-supervisor';
   /** Restart times per slot (service/slot or service/node), for MaxAttempts within Window. */
   private history = new Map<string, number[]>();
-  private delayed = new Map<string, DelayedStart>();
+  /** When each replacement made here may start (its restart delay); others use their CreatedAt. */
+  private due = new Map<string, number>();
+  private readonly starter: ReconcileLoop;
+  private wakeup: Timer | undefined;
   private unwatch: (() => void) | undefined;
   private stopped = false;
 
-  constructor(private readonly ctx: ManagerContext) {}
+  constructor(private readonly ctx: ManagerContext) {
+    this.starter = new ReconcileLoop(ctx.clock, () => this.startReady(), (err) => ctx.logger?.(this.name, err.message), 20);
+  }
 
   start(): void {
+    // Starting a replacement depends on its slot's other tasks and on their nodes: look again
+    // whenever either changes, and when a restart delay runs out.
     this.unwatch = this.ctx.store.watch((e) => {
-      for (const c of e.changes) {
-        if (c.table !== 'tasks' || c.type === 'create') continue;
-        for (const d of this.delayed.values()) if (d.oldTaskId === c.object.ID) this.check(d);
-      }
+      if (e.restored || e.changes.some((c) => c.table === 'tasks' || c.table === 'nodes')) this.starter.trigger();
     });
-    // Replacements made by a previous leader whose start was pending: start them after what is
-    // left of their delay (the old tasks are looked at again).
-    const now = this.ctx.clock.now();
-    this.ctx.store.view((tx) => {
-      for (const t of tx.find('tasks', (t) => t.DesiredState === 'ready' && stateRank(t.Status.State) <= stateRank('ready'))) {
-        const service = tx.get('services', t.ServiceID);
-        const cluster = tx.find('clusters')[0];
-        const delay = service ? this.delayMs(service, cluster) : 0;
-        const created = Date.parse(t.CreatedAt) || now;
-        this.schedule({ oldTaskId: '', newTaskId: t.ID, waitStop: false, due: created + delay });
-      }
-    });
+    this.starter.trigger();
   }
 
   stop(): void {
     this.stopped = true;
     this.unwatch?.();
-    for (const d of this.delayed.values()) d.timer?.cancel();
-    this.delayed.clear();
+    this.wakeup?.cancel();
+    this.starter.stop();
   }
 
   private slotKey(t: TaskObject): string {
@@ -99,41 +85,55 @@ export class RestartSupervisor implements LeaderComponent {
     this.history.set(key, [...(this.history.get(key) ?? []), this.ctx.clock.now()].slice(-32));
 
     const drained = node?.Spec.Availability === 'drain';
-    const delay = drained ? 0 : this.delayMs(service, cluster);
-    const waitStop = !(node?.Status.State === 'down' || isTerminal(task.Status.State));
-    this.schedule({ oldTaskId: task.ID, newTaskId: replacement.ID, waitStop, due: this.ctx.clock.now() + delay });
+    this.due.set(replacement.ID, this.ctx.clock.now() + (drained ? 0 : this.delayMs(service, cluster)));
+    this.starter.trigger();
     return tx.get('tasks', replacement.ID);
   }
 
-  private schedule(d: DelayedStart): void {
-    this.delayed.set(d.newTaskId, d);
-    const wait = Math.max(0, d.due - this.ctx.clock.now());
-    d.timer = this.ctx.clock.setTimeout(() => {
-      d.timer = undefined;
-      this.check(d);
-    }, wait);
-  }
-
-  /** Starts the replacement once its delay is over and the old task is no longer running. */
-  private check(d: DelayedStart): void {
-    if (this.stopped || d.timer || this.ctx.clock.now() < d.due) return;
-    if (d.waitStop) {
-      const old = this.ctx.store.view((tx) => tx.get('tasks', d.oldTaskId));
-      const node = old?.NodeID ? this.ctx.store.view((tx) => tx.get('nodes', old.NodeID!)) : undefined;
-      if (old && !isStopped(old) && node?.Status.State !== 'down') return;
-    }
-    this.delayed.delete(d.newTaskId);
-    void this.ctx.store
-      .update((tx) => {
-        const t = tx.get('tasks', d.newTaskId);
-        if (!t || t.DesiredState !== 'ready') return;
-        tx.update('tasks', { ...t, DesiredState: 'running' });
-      })
-      .catch((err: Error) => {
-        if (this.stopped) return;
-        // A conflict with another writer: look again shortly.
-        this.ctx.logger?.('restart', `starting task ${d.newTaskId} failed (${err.message}); retrying`);
-        this.schedule({ ...d, due: this.ctx.clock.now() + 10 });
-      });
+  /**
+   * Starts the tasks waiting in `ready` whose restart delay is over and whose slot is clear:
+   * every other task of the slot has stopped, or sits on a node that is down or gone. This covers
+   * replacements made by this leader, by an earlier one, and by an update that was interrupted.
+   */
+  private async startReady(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.ctx.clock.now();
+    let next = Infinity;
+    const ready: string[] = [];
+    this.ctx.store.view((tx) => {
+      const cluster = tx.find('clusters')[0];
+      const waiting = tx.find('tasks', (t) => t.DesiredState === 'ready' && !isTerminal(t.Status.State));
+      for (const t of waiting) {
+        let due = this.due.get(t.ID);
+        if (due === undefined) {
+          const service = tx.get('services', t.ServiceID);
+          due = (Date.parse(t.CreatedAt) || now) + (service ? this.delayMs(service, cluster) : 0);
+        }
+        if (due > now) {
+          next = Math.min(next, due);
+          continue;
+        }
+        const others = tx.find(
+          'tasks',
+          (o) => o.ServiceID === t.ServiceID && o.ID !== t.ID && (t.Slot !== undefined ? o.Slot === t.Slot : o.Slot === undefined && o.NodeID === t.NodeID),
+        );
+        const clear = others.every((o) => {
+          if (isStopped(o)) return true;
+          const node = o.NodeID ? tx.get('nodes', o.NodeID) : undefined;
+          return !!o.NodeID && (!node || node.Status.State === 'down');
+        });
+        if (clear) ready.push(t.ID);
+      }
+    });
+    this.wakeup?.cancel();
+    this.wakeup = next === Infinity ? undefined : this.ctx.clock.setTimeout(() => this.starter.trigger(), next - now);
+    if (ready.length === 0) return;
+    await this.ctx.store.update((tx) => {
+      for (const id of ready) {
+        const t = tx.get('tasks', id);
+        if (t && t.DesiredState === 'ready') tx.update('tasks', { ...t, DesiredState: 'running' });
+        this.due.delete(id);
+      }
+    });
   }
 }

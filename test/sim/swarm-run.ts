@@ -163,7 +163,11 @@ export async function runSwarmSeed(seed: number, opts: { verbose?: boolean; faul
               return (problem = `${name}: running slots [${slots.join()}], want ${want} distinct (meant to run: ${detail})`), false;
             }
           } else if (running.length !== nodes.length || new Set(running.map((t) => t.NodeID)).size !== nodes.length) {
-            return (problem = `${name}: ${running.length} running on ${new Set(running.map((t) => t.NodeID)).size} nodes, want one on each of ${nodes.length}`), false;
+            const detail = tx
+              .find('tasks', (t) => t.ServiceID === s.ID && t.Status.State !== 'shutdown')
+              .map((t) => `${t.NodeID}:${t.Status.State}/${t.DesiredState}`)
+              .join(' ');
+            return (problem = `${name}: ${running.length} running on ${new Set(running.map((t) => t.NodeID)).size} nodes, want one on each of ${nodes.length} (${detail})`), false;
           }
           if (s.UpdateStatus?.State === 'updating' || s.UpdateStatus?.State === 'rollback_started') {
             const detail = live.map((t) => `${t.Slot ?? t.NodeID}:${t.Status.State}/${t.DesiredState}:${t.Spec.ContainerSpec.Image}`).join(' ');

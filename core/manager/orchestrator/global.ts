@@ -96,6 +96,12 @@ export class GlobalOrchestrator implements LeaderComponent {
   /** Returns each service's per-node tasks, for the update supervisor. */
   private reconcileAll(tx: Tx): { service: ServiceObject; slots: Slot[] }[] {
     const out: { service: ServiceObject; slots: Slot[] }[] = [];
+    // Stopped tasks still meant to run are restarted first (a new leader learns of them only from
+    // the state, not from an event), so that what follows counts their replacements.
+    const cluster = tx.find('clusters')[0];
+    for (const t of tx.find('tasks', (t) => t.Slot === undefined && meantToRun(t) && isTerminal(t.Status.State))) {
+      this.restartStopped(tx, cluster, t.ID);
+    }
     const services = tx.find('services', isGlobal);
     const serviceIds = new Set(services.map((s) => s.ID));
     const nodes = tx.find('nodes');

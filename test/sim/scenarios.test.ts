@@ -122,10 +122,9 @@ describe('cluster scenarios (simulated)', () => {
     const me = leader.store.view((tx) => tx.get('nodes', leader.id))!;
     const control = { store: leader.store, membership: raftMembership(leader.node) };
     await settle(c, updateNode(control, leader.id, me.Version.Index, { ...me.Spec, Role: 'worker' }));
-    const l2 = await leaderOf(c, 10_000).then(async (l) => {
-      await c.runUntil(c.clock.now() + 10_000, () => c.alive().some((m) => m.node.isLeader() && m.id !== leader.id && m.manager?.leading));
-      return c.alive().find((m) => m.node.isLeader())!;
-    });
+    const moved = () => c.alive().some((m) => m.node.isLeader() && m.id !== leader.id && m.manager?.leading);
+    expect(await c.runUntil(c.clock.now() + 10_000, moved)).toBe(true);
+    const l2 = c.alive().find((m) => m.node.isLeader())!;
     expect(l2.id).not.toBe(leader.id);
     expect(await c.runUntil(c.clock.now() + 10_000, () => l2.store.view((tx) => tx.get('nodes', leader.id)?.Role) === 'worker')).toBe(true);
     expect(l2.node.voters().sort()).toEqual(c.ids.filter((id) => id !== leader.id).sort());

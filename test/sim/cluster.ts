@@ -119,6 +119,23 @@ export class SimCluster {
     return m;
   }
 
+  /**
+   * A promoted worker becomes a manager: it starts a Raft node with an empty state (keeping its
+   * agent and its tasks), and the leader adds it to the configuration — what swarmd does when its
+   * node's role changes to manager.
+   */
+  async joinAsManager(id: NodeId, leader: SimManager): Promise<SimManager> {
+    const disk = new SimDisk({ clock: this.clock });
+    const m = new SimManager(id, disk);
+    this.managers.set(id, m);
+    if (!this.ids.includes(id)) this.ids.push(id);
+    this.net.detach(id);
+    this.workers.delete(id);
+    await this.boot(id, false);
+    void leader.node.proposeConfChange({ type: 'addNode', nodeId: id }).catch((err: Error) => this.trace.log(leader.id, `adding ${id} failed: ${err.message}`));
+    return m;
+  }
+
   /** Stops a manager for good (after its removal from the cluster): it is never restarted. */
   retire(id: NodeId): void {
     const m = this.managers.get(id)!;
@@ -188,7 +205,7 @@ export class SimCluster {
     }
     this.invariants.watchLog(id, node.core);
     this.net.attach(id, (from, msg) => (isDispatcherWire(msg) ? this.dispatch.deliver(from, id, msg) : node.step(msg as Message)));
-    if (this.opts.orchestration) this.startAgent(id, 'manager');
+    if (this.opts.orchestration && !this.agents.has(id)) this.startAgent(id, 'manager');
     m.alive = true;
     this.trace.log(id, `started (incarnation ${m.incarnation})`);
   }

@@ -99,7 +99,7 @@ describe('cluster scenarios (simulated)', () => {
     c.stopAll();
   });
 
-  it('draining a worker moves its tasks; activating it takes new ones again', async () => {
+  it('draining a worker moves its tasks off it and stops them there', async () => {
     const c = await cluster(23);
     const leader = await leaderOf(c, 1_000);
     const s = await settle(c, createService({ store: leader.store, random: c.random }, {
@@ -138,6 +138,59 @@ describe('cluster scenarios (simulated)', () => {
     await expect(settle(c, updateNode(ctl2, l2.id, self.Version.Index, { ...self.Spec, Role: 'worker' }))).rejects.toThrow(
       'attempting to demote the last manager of the swarm',
     );
+    c.stopAll();
+  });
+
+  it('demoting a manager that is down: it is removed from Raft (quorum still holds) and becomes a worker', async () => {
+    const c = await cluster(25);
+    const leader = await leaderOf(c, 1_000);
+    const victim = c.alive().find((m) => m !== leader)!;
+    c.crash(victim.id);
+    expect(await c.runUntil(c.clock.now() + 10_000, () => leader.store.view((tx) => tx.get('nodes', victim.id)?.Status.State) === 'down')).toBe(true);
+    const n = leader.store.view((tx) => tx.get('nodes', victim.id))!;
+    await settle(c, updateNode({ store: leader.store, membership: raftMembership(leader.node) }, victim.id, n.Version.Index, { ...n.Spec, Role: 'worker' }));
+    expect(await c.runUntil(c.clock.now() + 10_000, () => leader.store.view((tx) => tx.get('nodes', victim.id)?.Role) === 'worker')).toBe(true);
+    expect(leader.node.voters()).not.toContain(victim.id);
+    expect(leader.node.voters()).toHaveLength(2);
+    c.stopAll();
+  });
+
+  it('promote then demote: a worker joins Raft as a manager, catches up, and leaves again', async () => {
+    const c = await cluster(26);
+    const leader = await leaderOf(c, 1_000);
+    const control = () => ({ store: leader.store, membership: raftMembership(leader.node) });
+    const w = leader.store.view((tx) => tx.get('nodes', 'w1'))!;
+    await settle(c, updateNode(control(), 'w1', w.Version.Index, { ...w.Spec, Role: 'manager' }));
+    expect(await c.runUntil(c.clock.now() + 5_000, () => leader.store.view((tx) => tx.get('nodes', 'w1')?.Role) === 'manager')).toBe(true);
+    const joined = await c.joinAsManager('w1', leader);
+    expect(await c.runUntil(c.clock.now() + 10_000, () => leader.node.voters().includes('w1') && joined.store.index >= leader.store.index)).toBe(true);
+    expect(joined.store.view((tx) => tx.get('nodes', 'w1')?.Role)).toBe('manager');
+
+    const w2 = leader.store.view((tx) => tx.get('nodes', 'w1'))!;
+    await settle(c, updateNode(control(), 'w1', w2.Version.Index, { ...w2.Spec, Role: 'worker' }));
+    expect(await c.runUntil(c.clock.now() + 10_000, () => leader.store.view((tx) => tx.get('nodes', 'w1')?.Role) === 'worker')).toBe(true);
+    expect(leader.node.voters().sort()).toEqual(['m1', 'm2', 'm3']);
+    c.stopAll();
+  });
+
+  it('a worker that dies and rejoins is ready again and takes new tasks', async () => {
+    const c = await cluster(27);
+    const leader = await leaderOf(c, 1_000);
+    const s = await settle(c, createService({ store: leader.store, random: c.random }, {
+      Name: 'web',
+      TaskTemplate: { ContainerSpec: { Image: 'swarmlab/whoami:1' }, RestartPolicy: { Delay: msToNs(100) } },
+      Mode: { Replicated: { Replicas: 6 } },
+    }));
+    expect(await c.runUntil(c.clock.now() + 10_000, () => running(leader, s.ID).length === 6)).toBe(true);
+    c.crashWorker('w2');
+    const state = () => leader.store.view((tx) => tx.get('nodes', 'w2')?.Status.State);
+    const moved = () => state() === 'down' && running(leader, s.ID).length === 6 && running(leader, s.ID).every((t) => t.NodeID !== 'w2');
+    expect(await c.runUntil(c.clock.now() + 10_000, moved)).toBe(true);
+    c.restartWorker('w2');
+    expect(await c.runUntil(c.clock.now() + 10_000, () => state() === 'ready')).toBe(true);
+    const cur = leader.store.view((tx) => tx.get('services', s.ID))!;
+    await settle(c, updateService({ store: leader.store, random: c.random }, s.ID, cur.Version.Index, { ...cur.Spec, Mode: { Replicated: { Replicas: 12 } } }));
+    expect(await c.runUntil(c.clock.now() + 10_000, () => running(leader, s.ID).filter((t) => t.NodeID === 'w2').length >= 1 && running(leader, s.ID).length === 12)).toBe(true);
     c.stopAll();
   });
 });

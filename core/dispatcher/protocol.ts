@@ -13,6 +13,7 @@
 // when it knows it. Periods are milliseconds here (the cluster spec keeps nanoseconds).
 
 import type { NodeDescription, NodeObject, NodeRole, TaskObject, TaskState, TaskStatus } from '../api/objects.ts';
+import { TASK_STATES, stateRank } from '../api/task-state.ts';
 
 export const DISPATCHER_PROTOCOL_VERSION = 1;
 
@@ -76,17 +77,7 @@ export interface UpdateTaskStatusResponse {
 }
 
 /** The states an agent may report; the others are the managers' to set. */
-export const AGENT_REPORTED_STATES: readonly TaskState[] = [
-  'accepted',
-  'preparing',
-  'ready',
-  'starting',
-  'running',
-  'complete',
-  'shutdown',
-  'failed',
-  'rejected',
-];
+export const AGENT_REPORTED_STATES: readonly TaskState[] = TASK_STATES.slice(stateRank('accepted'), stateRank('rejected') + 1);
 
 // ---- errors --------------------------------------------------------------------------------------
 

@@ -88,7 +88,14 @@ export class SimCluster {
     this.random = seededRandom(opts.seed);
     this.clock = new VirtualClock({ maxEventsAtOneInstant: 200_000 });
     this.trace = new Trace({ now: () => this.clock.now(), verbose: opts.verbose });
-    this.net = new SimNetwork<Message | DispatcherWire>({ clock: this.clock, random: this.random, faults: opts.faults });
+    // Raft's messages may be lost like datagrams; the dispatcher protocol runs over connections
+    // (gRPC on TCP in SwarmKit), which lose messages only when a partition or a crash cuts them.
+    this.net = new SimNetwork<Message | DispatcherWire>({
+      clock: this.clock,
+      random: this.random,
+      faults: opts.faults,
+      reliable: isDispatcherWire,
+    });
     this.dispatch = new SimDispatcherTransport({ clock: this.clock, send: (f, t, m) => this.net.send(f, t, m) });
     this.timing = opts.timing ?? LAB_TIMING;
     this.ids = [];

@@ -51,6 +51,11 @@ export interface SimNetworkOptions<M> {
   onSend?: (from: string, to: string, msg: M) => void;
   onDeliver?: (from: string, to: string, msg: M) => void;
   onDrop?: (from: string, to: string, msg: M, reason: DropReason) => void;
+  /**
+   * Messages that travel as over TCP: never dropped, duplicated or reordered at random (only a
+   * partition or a crash loses them), delivered in order per link.
+   */
+  reliable?: (msg: M) => boolean;
 }
 
 interface Endpoint<M> {
@@ -90,6 +95,10 @@ export class SimNetwork<M> {
   /** False when no partition, isolation or cut exists: the common case skips those checks. */
   private disrupted = false;
 
+  private readonly reliable: ((msg: M) => boolean) | undefined;
+  /** Per link, when the last reliable message arrives: the next one may not overtake it. */
+  private readonly lastReliable = new Map<string, number>();
+
   constructor(options: SimNetworkOptions<M>) {
     this.clock = options.clock;
     this.random = options.random;
@@ -98,6 +107,7 @@ export class SimNetwork<M> {
     this.onDeliver = options.onDeliver;
     this.onDrop = options.onDrop;
     this.faults = { ...DEFAULT_FAULTS, ...options.faults };
+    this.reliable = options.reliable;
   }
 
   // --- nodes ---
@@ -189,6 +199,15 @@ export class SimNetwork<M> {
     if (dest === undefined) return this.drop(from, to, msg, 'detached');
     if (!this.canReach(from, to)) return this.drop(from, to, msg, 'partition');
     const f = this.faultsOf(from, to);
+    if (this.reliable?.(msg)) {
+      const key = `${from}>${to}`;
+      const at = Math.max(this.clock.now() + this.draw(f.latencyMs), this.lastReliable.get(key) ?? 0);
+      this.lastReliable.set(key, at);
+      this.stats.inFlight++;
+      const incarnation = dest.incarnation;
+      this.clock.schedule(at, () => this.arrive(from, to, msg, incarnation), `net ${from}->${to}`);
+      return;
+    }
     const random = this.random;
     if (f.dropRate > 0 && random.next() < f.dropRate) return this.drop(from, to, msg, 'random');
     this.deliverLater(from, to, msg, dest.incarnation, f);

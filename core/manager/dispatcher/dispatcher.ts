@@ -45,6 +45,8 @@ import type { LeaderComponent, ManagerContext } from '../component.ts';
 import type { DispatcherEndpoint } from './endpoint.ts';
 
 export const HEARTBEAT_FAILURE_MESSAGE = 'heartbeat failure';
+/** SwarmKit's message for a node whose connection to the dispatcher broke. */
+export const DISCONNECTED_MESSAGE = 'node is currently trying to find new manager';
 export const UNKNOWN_AFTER_LEADER_CHANGE_MESSAGE = 'Node moved to "unknown" state due to leadership change in cluster';
 export const UNKNOWN_HEARTBEAT_FAILURE_MESSAGE = 'heartbeat failure for node in "unknown" state';
 
@@ -86,6 +88,8 @@ export interface DispatcherStats {
 type NodeOp =
   | { kind: 'ready'; sessionId: string; req: SessionRequest }
   | { kind: 'down'; message: string }
+  | { kind: 'disconnected' }
+  | { kind: 'reconnected' }
   | { kind: 'unknown' };
 
 type Waiter = (err?: DispatcherError) => void;
@@ -293,8 +297,16 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
       observer.end(DispatcherError.from(err));
       return { close() {} };
     }
-    const stream = new AssignmentStream(this, s, observer, () => s.streams.delete(stream));
+    const stream = new AssignmentStream(this, s, observer, () => {
+      s.streams.delete(stream);
+      // The agent's connection broke while its session still stands: the node is `disconnected`
+      // until it reconnects, and `down` if its heartbeats do not come back in time.
+      if (s.streams.size === 0 && this.running && this.sessions.get(s.nodeId) === s) {
+        this.queueNode(s.nodeId, { kind: 'disconnected' });
+      }
+    });
     s.streams.add(stream);
+    this.queueNode(s.nodeId, { kind: 'reconnected' });
     stream.open(this.store().view((tx) => tx.find('tasks', (t) => t.NodeID === s.nodeId && belongsToAssignments(t))));
     return { close: () => stream.close() };
   }
@@ -456,6 +468,9 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
 
   private queueNode(nodeId: string, op: NodeOp, waiter?: Waiter): void {
     const cur = this.pendingNodes.get(nodeId);
+    // A connection coming or going never replaces a pending decision with a caller waiting on it
+    // (a session start, a heartbeat failure): those set the node's state themselves.
+    if (cur && cur.op.kind !== 'disconnected' && cur.op.kind !== 'reconnected' && (op.kind === 'disconnected' || op.kind === 'reconnected')) return;
     const waiters = [...(cur?.waiters ?? []), ...(waiter ? [waiter] : [])];
     // The latest decision about a node wins; whoever waited on an earlier one learns the outcome.
     this.pendingNodes.set(nodeId, { op, waiters });
@@ -511,8 +526,9 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
         retry = true;
         for (const [id, p] of nodes) {
           const newer = this.pendingNodes.get(id);
-          if (newer) newer.waiters.unshift(...p.waiters);
-          else this.pendingNodes.set(id, p);
+          const light = (k: NodeOp['kind']) => k === 'disconnected' || k === 'reconnected';
+          if (newer && !(light(newer.op.kind) && !light(p.op.kind))) newer.waiters.unshift(...p.waiters);
+          else this.pendingNodes.set(id, newer ? { op: p.op, waiters: [...p.waiters, ...newer.waiters] } : p);
         }
         for (const [id, p] of tasks) {
           const newer = this.pendingTasks.get(id);
@@ -557,6 +573,18 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
         if (!cur || cur.Status.State === 'down' || this.sessions.has(nodeId)) return undefined;
         tx.update('nodes', { ...cur, Status: { ...cur.Status, State: 'down', Message: op.message } });
         return undefined;
+      case 'disconnected': {
+        const s = this.sessions.get(nodeId);
+        if (!cur || cur.Status.State !== 'ready' || !s || s.streams.size > 0) return undefined;
+        tx.update('nodes', { ...cur, Status: { ...cur.Status, State: 'disconnected', Message: DISCONNECTED_MESSAGE } });
+        return undefined;
+      }
+      case 'reconnected': {
+        const s = this.sessions.get(nodeId);
+        if (!cur || cur.Status.State !== 'disconnected' || !s || s.streams.size === 0) return undefined;
+        tx.update('nodes', { ...cur, Status: { ...cur.Status, State: 'ready', Message: undefined } });
+        return undefined;
+      }
       case 'unknown':
         if (!cur || cur.Status.State === 'down' || this.sessions.has(nodeId)) return undefined;
         tx.update('nodes', { ...cur, Status: { ...cur.Status, State: 'unknown', Message: UNKNOWN_AFTER_LEADER_CHANGE_MESSAGE } });

@@ -6,6 +6,7 @@ import type { TaskStatus } from '../../../../core/api/objects.ts';
 import { DispatcherError, type SessionResponse } from '../../../../core/dispatcher/protocol.ts';
 import {
   HEARTBEAT_FAILURE_MESSAGE,
+  DISCONNECTED_MESSAGE,
   UNKNOWN_AFTER_LEADER_CHANGE_MESSAGE,
   UNKNOWN_HEARTBEAT_FAILURE_MESSAGE,
 } from '../../../../core/manager/dispatcher/dispatcher.ts';
@@ -108,6 +109,26 @@ describe('dispatcher: sessions and heartbeats', () => {
     expect(rec.done).toBe(true);
     expect((rec.ended as DispatcherError).code).toBe('session-invalid');
     expect((await caught(c.heartbeat({ nodeId: 'w1', sessionId: r.sessionId }))).code).toBe('session-invalid');
+  });
+
+  it('a node whose connection breaks is disconnected, ready again when it reconnects, down if it stays away', async () => {
+    f = new DispatchFixture();
+    f.startDispatcher();
+    const r = await open('w1');
+    const c = f.client();
+    const ref = { nodeId: 'w1', sessionId: r.sessionId };
+    const sub = c.assignments(ref, new StreamRecorder().observer);
+    await f.run(5);
+    expect(f.node('w1')!.Status.State).toBe('ready');
+    sub.close();
+    expect(await f.until(() => f.node('w1')!.Status.State === 'disconnected', 1_000)).toBe(true);
+    expect(f.node('w1')!.Status.Message).toBe(DISCONNECTED_MESSAGE);
+    const again = c.assignments(ref, new StreamRecorder().observer);
+    expect(await f.until(() => f.node('w1')!.Status.State === 'ready', 1_000)).toBe(true);
+    // Away for good: the connection breaks and no heartbeat comes.
+    again.close();
+    expect(await f.until(() => f.node('w1')!.Status.State === 'disconnected', 1_000)).toBe(true);
+    expect(await f.until(() => f.node('w1')!.Status.State === 'down', 10_000)).toBe(true);
   });
 
   it('takes the heartbeat period from the cluster spec', async () => {

@@ -2,6 +2,7 @@
 
 const benches: Record<string, () => Promise<void>> = {
   raft: async () => (await import('./raft.ts')).benchRaft(),
+  failover: async () => (await import('./failover.ts')).benchFailover(),
   sched: async () => (await import('./sched.ts')).benchSched(),
 };
 

@@ -3,6 +3,7 @@
 // demoting the leader.
 import { describe, expect, it } from 'vitest';
 import { msToNs } from '../../core/api/defaults.ts';
+import type { ServiceObject, ServiceSpec } from '../../core/api/objects.ts';
 import { meantToRun } from '../../core/api/task-state.ts';
 import { updateNode } from '../../core/manager/control/nodes.ts';
 import { createService, updateService } from '../../core/manager/control/services.ts';
@@ -37,17 +38,28 @@ async function settle<T>(c: SimCluster, p: Promise<T>, withinMs = 10_000): Promi
 const running = (m: SimManager, svc: string) =>
   m.store.view((tx) => tx.find('tasks', (t) => t.ServiceID === svc && meantToRun(t) && t.Status.State === 'running'));
 
+/** Creates a 6-replica service on the leader and waits until all six run. */
+async function sixRunning(c: SimCluster, leader: SimManager, spec: Partial<ServiceSpec> = {}): Promise<ServiceObject> {
+  const s = await settle(c, createService({ store: leader.store, random: c.random }, {
+    Name: 'web',
+    TaskTemplate: { ContainerSpec: { Image: 'swarmlab/whoami:1' } },
+    Mode: { Replicated: { Replicas: 6 } },
+    ...spec,
+  }));
+  if (!(await c.runUntil(c.clock.now() + 10_000, () => running(leader, s.ID).length === 6))) {
+    throw new Error(`service did not reach 6 running tasks (seed ${c.opts.seed})`);
+  }
+  return s;
+}
+
 describe('cluster scenarios (simulated)', () => {
   it('a leader killed during a rolling update: the update resumes on the new leader and completes', async () => {
     const c = await cluster(21);
     let leader = await leaderOf(c, 1_000);
-    const s = await settle(c, createService({ store: leader.store, random: c.random }, {
-      Name: 'web',
+    const s = await sixRunning(c, leader, {
       TaskTemplate: { ContainerSpec: { Image: 'swarmlab/web:blue' } },
-      Mode: { Replicated: { Replicas: 6 } },
       UpdateConfig: { Parallelism: 1, Delay: msToNs(500), Monitor: msToNs(200) },
-    }));
-    expect(await c.runUntil(c.clock.now() + 10_000, () => running(leader, s.ID).length === 6)).toBe(true);
+    });
     const cur = leader.store.view((tx) => tx.get('services', s.ID))!;
     await settle(c, updateService({ store: leader.store, random: c.random }, s.ID, cur.Version.Index, {
       ...cur.Spec,
@@ -71,12 +83,7 @@ describe('cluster scenarios (simulated)', () => {
   it('quorum loss: writes are refused with the reason, workers keep running their tasks, and all reconciles when quorum returns', async () => {
     const c = await cluster(22);
     const leader = await leaderOf(c, 1_000);
-    const s = await settle(c, createService({ store: leader.store, random: c.random }, {
-      Name: 'web',
-      TaskTemplate: { ContainerSpec: { Image: 'swarmlab/whoami:1' } },
-      Mode: { Replicated: { Replicas: 6 } },
-    }));
-    expect(await c.runUntil(c.clock.now() + 10_000, () => running(leader, s.ID).length === 6)).toBe(true);
+    const s = await sixRunning(c, leader);
     const onWorkers = () => ['w1', 'w2', 'w3'].flatMap((w) => c.agents.get(w)?.executor.running() ?? []);
     const before = onWorkers().sort();
     expect(before.length).toBeGreaterThan(0);
@@ -102,12 +109,7 @@ describe('cluster scenarios (simulated)', () => {
   it('draining a worker moves its tasks off it and stops them there', async () => {
     const c = await cluster(23);
     const leader = await leaderOf(c, 1_000);
-    const s = await settle(c, createService({ store: leader.store, random: c.random }, {
-      Name: 'web',
-      TaskTemplate: { ContainerSpec: { Image: 'swarmlab/whoami:1' } },
-      Mode: { Replicated: { Replicas: 6 } },
-    }));
-    expect(await c.runUntil(c.clock.now() + 10_000, () => running(leader, s.ID).length === 6)).toBe(true);
+    const s = await sixRunning(c, leader);
     const w1 = leader.store.view((tx) => tx.get('nodes', 'w1'))!;
     const control = { store: leader.store, membership: raftMembership(leader.node) };
     await settle(c, updateNode(control, 'w1', w1.Version.Index, { ...w1.Spec, Availability: 'drain' }));
@@ -176,12 +178,7 @@ describe('cluster scenarios (simulated)', () => {
   it('a worker that dies and rejoins is ready again and takes new tasks', async () => {
     const c = await cluster(27);
     const leader = await leaderOf(c, 1_000);
-    const s = await settle(c, createService({ store: leader.store, random: c.random }, {
-      Name: 'web',
-      TaskTemplate: { ContainerSpec: { Image: 'swarmlab/whoami:1' }, RestartPolicy: { Delay: msToNs(100) } },
-      Mode: { Replicated: { Replicas: 6 } },
-    }));
-    expect(await c.runUntil(c.clock.now() + 10_000, () => running(leader, s.ID).length === 6)).toBe(true);
+    const s = await sixRunning(c, leader, { TaskTemplate: { ContainerSpec: { Image: 'swarmlab/whoami:1' }, RestartPolicy: { Delay: msToNs(100) } } });
     c.crashWorker('w2');
     const state = () => leader.store.view((tx) => tx.get('nodes', 'w2')?.Status.State);
     const moved = () => state() === 'down' && running(leader, s.ID).length === 6 && running(leader, s.ID).every((t) => t.NodeID !== 'w2');

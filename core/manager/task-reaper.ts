@@ -5,10 +5,9 @@
 import type { TaskObject } from '../api/objects.ts';
 import { isStopped, isTerminal, meantToRun, stateRank } from '../api/task-state.ts';
 import type { LeaderComponent, ManagerContext } from './component.ts';
-import { historyLimit } from './orchestrator/tasks.ts';
+import { historyLimit, slotKey } from './orchestrator/tasks.ts';
 import { ReconcileLoop } from './reconcile-loop.ts';
 
-const slotKey = (t: TaskObject) => (t.Slot !== undefined ? `${t.ServiceID}/${t.Slot}` : `${t.ServiceID}/node/${t.NodeID ?? ''}`);
 const isDead = (t: TaskObject) => !meantToRun(t) && isStopped(t);
 
 export class TaskReaper implements LeaderComponent {

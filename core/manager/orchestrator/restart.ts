@@ -10,7 +10,7 @@ import type { Timer } from '../../clock.ts';
 import { ReconcileLoop } from '../reconcile-loop.ts';
 import type { Tx } from '../../store/store.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
-import { isReplicated, newTask } from './tasks.ts';
+import { isReplicated, newTask, slotKey } from './tasks.ts';
 
 export class RestartSupervisor implements LeaderComponent {
   readonly name = 'restart-supervisor';
@@ -43,10 +43,6 @@ export class RestartSupervisor implements LeaderComponent {
     this.starter.stop();
   }
 
-  private slotKey(t: TaskObject): string {
-    return t.Slot !== undefined ? `${t.ServiceID}/${t.Slot}` : `${t.ServiceID}/node/${t.NodeID ?? ''}`;
-  }
-
   private delayMs(service: ServiceObject, cluster: ClusterObject | undefined): number {
     const policy = service.Spec.TaskTemplate.RestartPolicy;
     const ns = policy?.Delay ?? cluster?.Spec.Orchestration?.DefaultRestartDelay ?? DEFAULT_RESTART_POLICY.Delay;
@@ -61,7 +57,7 @@ export class RestartSupervisor implements LeaderComponent {
     if (policy.MaxAttempts === 0) return true;
     const now = this.ctx.clock.now();
     const windowMs = nsToMs(policy.Window);
-    const times = (this.history.get(this.slotKey(task)) ?? []).filter((t) => windowMs === 0 || now - t < windowMs);
+    const times = (this.history.get(slotKey(task)) ?? []).filter((t) => windowMs === 0 || now - t < windowMs);
     return times.length < policy.MaxAttempts;
   }
 
@@ -81,7 +77,7 @@ export class RestartSupervisor implements LeaderComponent {
     const replacement = { ...newTask(service, where, this.ctx.clock, this.ctx.random), DesiredState: 'ready' as const };
     tx.create('tasks', replacement);
 
-    const key = this.slotKey(task);
+    const key = slotKey(task);
     this.history.set(key, [...(this.history.get(key) ?? []), this.ctx.clock.now()].slice(-32));
 
     const drained = node?.Spec.Availability === 'drain';
@@ -103,6 +99,15 @@ export class RestartSupervisor implements LeaderComponent {
     this.ctx.store.view((tx) => {
       const cluster = tx.find('clusters')[0];
       const waiting = tx.find('tasks', (t) => t.DesiredState === 'ready' && !isTerminal(t.Status.State));
+      if (waiting.length === 0) return;
+      // One pass over the tasks groups them by slot, rather than one pass per waiting task.
+      const bySlot = new Map<string, TaskObject[]>();
+      for (const o of tx.find('tasks')) {
+        const k = slotKey(o);
+        const list = bySlot.get(k);
+        if (list) list.push(o);
+        else bySlot.set(k, [o]);
+      }
       for (const t of waiting) {
         let due = this.due.get(t.ID);
         if (due === undefined) {
@@ -113,10 +118,7 @@ export class RestartSupervisor implements LeaderComponent {
           next = Math.min(next, due);
           continue;
         }
-        const others = tx.find(
-          'tasks',
-          (o) => o.ServiceID === t.ServiceID && o.ID !== t.ID && (t.Slot !== undefined ? o.Slot === t.Slot : o.Slot === undefined && o.NodeID === t.NodeID),
-        );
+        const others = (bySlot.get(slotKey(t)) ?? []).filter((o) => o.ID !== t.ID);
         const clear = others.every((o) => {
           if (isStopped(o)) return true;
           const node = o.NodeID ? tx.get('nodes', o.NodeID) : undefined;

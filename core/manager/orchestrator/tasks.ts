@@ -18,6 +18,11 @@ export function replicas(s: ServiceObject): number {
   return 'Replicated' in s.Spec.Mode ? (s.Spec.Mode.Replicated.Replicas ?? 1) : 0;
 }
 
+/** A task's slot: its replica number for a replicated service, its node for a global one. */
+export function slotKey(t: Pick<TaskObject, 'ServiceID' | 'Slot' | 'NodeID'>): string {
+  return t.Slot !== undefined ? `${t.ServiceID}/${t.Slot}` : `${t.ServiceID}/node/${t.NodeID ?? ''}`;
+}
+
 export function historyLimit(cluster: ClusterObject | undefined): number {
   return cluster?.Spec.Orchestration?.TaskHistoryRetentionLimit ?? DEFAULT_TASK_HISTORY;
 }

@@ -50,5 +50,5 @@ export interface TimingProfile {
  */
 export const TIMING_PROFILES: Record<ProfileName, TimingProfile> = {
   swarm: { tickMs: 1000, electionTick: 10, heartbeatTick: 1, dispatcherHeartbeat: 5 * SECOND, heartbeatGraceMultiplier: 3, restartDelay: 5 * SECOND },
-  lab: { tickMs: 100, electionTick: 10, heartbeatTick: 1, dispatcherHeartbeat: 500 * 1_000_000, heartbeatGraceMultiplier: 3, restartDelay: 500 * 1_000_000 },
+  lab: { tickMs: 100, electionTick: 6, heartbeatTick: 1, dispatcherHeartbeat: 500 * 1_000_000, heartbeatGraceMultiplier: 3, restartDelay: 500 * 1_000_000 },
 };

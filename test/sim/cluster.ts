@@ -19,16 +19,13 @@ import { RaftInvariants } from './invariants.ts';
 import { SimNetwork, type LinkFaults } from './network.ts';
 import { SimDisk, SimStorage } from './sim-storage.ts';
 import { Trace } from './trace.ts';
+import { TIMING_PROFILES, type TimingProfile as CoreTimingProfile } from '../../core/api/defaults.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
-export interface TimingProfile {
-  tickMs: number;
-  electionTick: number;
-  heartbeatTick: number;
-}
+export type TimingProfile = Pick<CoreTimingProfile, 'tickMs' | 'electionTick' | 'heartbeatTick'>;
 
-/** The `lab` profile's Raft timing: a dead leader is replaced within about two seconds. */
-export const LAB_TIMING: TimingProfile = { tickMs: 100, electionTick: 10, heartbeatTick: 1 };
+/** The `lab` profile's Raft timing, as swarmd runs it. */
+export const LAB_TIMING: TimingProfile = TIMING_PROFILES.lab;
 
 export interface SimClusterOptions {
   seed: number;
@@ -178,7 +175,9 @@ export class SimCluster {
       clock: this.clock,
       random: this.random,
       bootstrap: bootstrap ? this.bootstrapIds : undefined,
-      ...this.timing,
+      tickMs: this.timing.tickMs,
+      electionTick: this.timing.electionTick,
+      heartbeatTick: this.timing.heartbeatTick,
       snapshotInterval: this.opts.snapshotInterval ?? 64,
       keepEntries: this.opts.keepEntries ?? 16,
       requestTimeoutMs: this.opts.requestTimeoutMs ?? 3_000,

@@ -54,7 +54,11 @@ export type AgentState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'remo
 export type AgentEvent =
   | { type: 'connected'; manager: string; sessionId: string }
   | { type: 'disconnected'; manager: string; error: DispatcherError; next: string; retryInMs: number }
-  | { type: 'removed'; message: string };
+  | { type: 'removed'; message: string }
+  /** The managers to fail over to changed (worth keeping for a restart). */
+  | { type: 'managers'; managers: string[] }
+  /** The role the managers have for this node (from the session and each heartbeat). */
+  | { type: 'role'; role: NodeRole };
 
 export interface AgentTaskInfo {
   id: string;
@@ -183,6 +187,8 @@ export class Agent {
     this.sessions++;
     this.setManagers(resp.managers);
     this.st = 'connected';
+    const role = resp.node?.Role ?? resp.node?.Spec.Role;
+    if (role) this.opts.onEvent?.({ type: 'role', role });
     this.redirects = 0;
     this.lastSeq = 0;
     this.log(`session ${resp.sessionId} with ${addr}`);
@@ -207,6 +213,7 @@ export class Agent {
         if (conn.gen !== this.gen) return;
         this.backoffMs = 0; // the session works: the next failure starts the backoff over
         if (r.managers) this.setManagers(r.managers);
+        if (r.role) this.opts.onEvent?.({ type: 'role', role: r.role });
         conn.heartbeat = this.opts.clock.setTimeout(() => this.beat(conn), r.periodMs);
       },
       (err: unknown) => this.fail(conn.gen, DispatcherError.from(err), conn.addr),
@@ -275,7 +282,10 @@ export class Agent {
 
   private setManagers(peers: ManagerPeer[]): void {
     const addrs = unique(peers.map((p) => p.addr).filter((a) => typeof a === 'string' && a !== ''));
-    if (addrs.length > 0) this.managers = addrs;
+    if (addrs.length === 0) return;
+    const changed = addrs.join(',') !== this.managers.join(',');
+    this.managers = addrs;
+    if (changed) this.opts.onEvent?.({ type: 'managers', managers: [...addrs] });
   }
 
   // ---- assignments ---------------------------------------------------------------------------------

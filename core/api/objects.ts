@@ -266,6 +266,11 @@ export interface ClusterObject extends ObjectMeta {
    * dispatcher (and, later, certificate renewals) are refused with "node <id> was removed from the swarm".
    */
   BlacklistedCertificates?: Record<string, { Expiry?: string }>;
+  /**
+   * Extension (SwarmKit keeps the same in its store): the root CA every manager signs node
+   * certificates with. The key never leaves the managers: the Engine API layer must not serve it.
+   */
+  RootCA?: { CACert: string; CAKey: string };
 }
 
 export interface Tables {

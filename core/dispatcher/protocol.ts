@@ -53,6 +53,8 @@ export interface HeartbeatResponse {
   /** Send the next heartbeat within this period. */
   periodMs: number;
   managers?: ManagerPeer[];
+  /** The role the node has in the store: a promoted or demoted node changes its certificate to match. */
+  role?: NodeRole;
 }
 
 export type AssignmentsRequest = SessionRef;

@@ -250,7 +250,8 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
     const s = this.checkSession(req);
     const periodMs = this.choosePeriod();
     this.armExpiry(s, periodMs);
-    return { periodMs, managers: this.managers() };
+    const role = this.store().view((tx) => tx.get('nodes', req.nodeId)?.Role);
+    return role ? { periodMs, managers: this.managers(), role } : { periodMs, managers: this.managers() };
   }
 
   async updateTaskStatus(req: UpdateTaskStatusRequest): Promise<UpdateTaskStatusResponse> {

@@ -1,0 +1,455 @@
+// swarmd: one swarm node. It keeps its identity and certificates in its state directory, listens on
+// the cluster port (mutual TLS), runs an agent and an executor, and — while it is a manager — a Raft
+// member with the leader components. It starts a new swarm, joins one, or (inactive) waits for
+// `docker swarm init|join` on its control socket; it follows promotions and demotions by changing
+// its certificate and starting or stopping its manager.
+
+import type { TLSSocket } from 'node:tls';
+import type { Agent, AgentEvent } from '../agent/agent.ts';
+import type { Executor } from '../agent/executor.ts';
+import type { ProfileName } from '../api/defaults.ts';
+import { newId } from '../api/ids.ts';
+import type { ClusterSpec, NodeRole } from '../api/objects.ts';
+import { createNodeKeyAndCSR, createRootCA, generateJoinToken, peerIdentity, signNodeCSR, tlsCredentials } from '../ca/index.ts';
+import { DEFAULT_NODE_CERT_EXPIRY_MS } from '../ca/index.ts';
+import type { Clock } from '../clock.ts';
+import { serveDispatcher } from '../dispatcher/rpc-transport.ts';
+import type { Random } from '../random.ts';
+import { listen, splitHostPort, type Listening } from '../rpc/listener.ts';
+import { RpcError } from '../rpc/errors.ts';
+import { RpcServer, type Peer } from '../rpc/server.ts';
+import { startAgent } from './agent-role.ts';
+import { defaultClusterSpec } from './cluster-defaults.ts';
+import { serveCluster } from './cluster-rpc.ts';
+import { Dialer } from './dialer.ts';
+import { joinSwarm, JoinError } from './join.ts';
+import { ManagerRole } from './manager-role.ts';
+import { serveRaft } from './raft-transport.ts';
+import { StateDir, type Credentials, type NodeState } from './state-dir.ts';
+
+export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'locked';
+
+export interface SwarmdOptions {
+  stateDir: string;
+  hostname: string;
+  /** The cluster port to listen on when the flags or the init/join request give none. */
+  listenAddr: string;
+  advertiseAddr?: string;
+  profile: ProfileName;
+  clock: Clock;
+  random: Random;
+  /** Makes the executor for this node (the process executor in swarmd, a test executor in tests). */
+  makeExecutor: (node: { nodeId: string; hostname: string }) => Executor;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', component: string, line: string) => void;
+}
+
+export interface InitRequest {
+  listenAddr?: string;
+  advertiseAddr?: string;
+  spec?: ClusterSpec;
+}
+
+export interface JoinRequest {
+  remoteAddrs: string[];
+  joinToken: string;
+  listenAddr?: string;
+  advertiseAddr?: string;
+}
+
+/** A request the node cannot honour in its current state (Docker answers these with 503 / 400). */
+export class SwarmStateError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 406 | 409 | 500 | 503,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SwarmStateError';
+  }
+}
+
+export const ALREADY_IN_SWARM = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
+export const NOT_IN_SWARM = 'This node is not part of a swarm';
+
+export class Swarmd {
+  readonly dir: StateDir;
+  readonly dialer: Dialer;
+  private readonly server: RpcServer;
+  private listening: Listening | undefined;
+  private st: NodeState | undefined;
+  private mgr: ManagerRole | undefined;
+  private agent: Agent | undefined;
+  private executor: Executor | undefined;
+  private localState: LocalNodeState = 'inactive';
+  private lastError = '';
+  private roleChange: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(readonly opts: SwarmdOptions) {
+    this.dir = new StateDir(opts.stateDir);
+    this.dialer = new Dialer(opts.clock);
+    this.server = new RpcServer({
+      identify: (s) => this.identify(s as TLSSocket),
+      refuse: (p) => this.refuse(p),
+      logger: (line) => opts.log('warn', 'rpc', line),
+    });
+    serveRaft(this.server, (m) => this.mgr?.step(m));
+    serveDispatcher(this.server, {
+      session: (r) => this.manager().endpoint.session(r),
+      heartbeat: (r) => this.manager().endpoint.heartbeat(r),
+      updateTaskStatus: (r) => this.manager().endpoint.updateTaskStatus(r),
+      assignments: (r, o) => {
+        if (!this.mgr) {
+          o.end(new RpcError('unavailable', 'this node is not a swarm manager') as never);
+          return { close() {} };
+        }
+        return this.mgr.endpoint.assignments(r, o);
+      },
+    });
+    serveCluster(this.server, { manager: () => this.mgr, dialer: this.dialer, random: opts.random });
+  }
+
+  // ---- what the node is ----------------------------------------------------------------------------
+
+  get state(): NodeState | undefined {
+    return this.st;
+  }
+
+  get nodeState(): LocalNodeState {
+    return this.localState;
+  }
+
+  get error(): string {
+    return this.lastError;
+  }
+
+  /** The manager role while this node is a manager. */
+  manager(): ManagerRole {
+    if (!this.mgr) throw new RpcError('unavailable', 'this node is not a swarm manager');
+    return this.mgr;
+  }
+
+  get managerRole(): ManagerRole | undefined {
+    return this.mgr;
+  }
+
+  get clusterAddr(): string | undefined {
+    return this.listening?.addr;
+  }
+
+  get runningAgent(): Agent | undefined {
+    return this.agent;
+  }
+
+  get taskExecutor(): Executor | undefined {
+    return this.executor;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  /** Resumes the node from its state directory; returns whether it was part of a swarm. */
+  async resume(): Promise<boolean> {
+    await this.dir.ensure();
+    const st = await this.dir.loadState();
+    if (!st) {
+      // An init or join that did not finish: start over as a node outside any swarm.
+      await this.dir.clear();
+      return false;
+    }
+    const creds = await this.dir.loadCredentials();
+    this.st = st;
+    this.dialer.setCredentials(creds);
+    await this.listenCluster(st.listenAddr, creds);
+    if (st.role === 'manager') await this.startManager({ bootstrap: false });
+    this.startWorker();
+    this.localState = 'active';
+    this.log('info', `resumed as ${st.role} ${st.nodeId} of cluster ${st.clusterId}`);
+    return true;
+  }
+
+  async init(req: InitRequest = {}): Promise<string> {
+    if (this.st) throw new SwarmStateError(503, ALREADY_IN_SWARM);
+    const listenAddr = req.listenAddr ?? this.opts.listenAddr;
+    const nodeId = newId(this.opts.random);
+    const clusterId = newId(this.opts.random);
+    const root = await createRootCA();
+    const { keyPem, csrPem } = await createNodeKeyAndCSR();
+    const certPem = await signNodeCSR(root, csrPem, { nodeId, role: 'manager', clusterId, expiryMs: DEFAULT_NODE_CERT_EXPIRY_MS });
+    const creds: Credentials = { keyPem, certPem, rootPem: root.certPem };
+    await this.dir.clear();
+    await this.dir.saveCredentials(creds);
+    this.dialer.setCredentials(creds);
+    await this.listenCluster(listenAddr, creds);
+    const advertiseAddr = this.advertise(req.advertiseAddr, listenAddr);
+    const st: NodeState = { version: 1, nodeId, clusterId, role: 'manager', listenAddr: this.listening!.addr, advertiseAddr, managers: [advertiseAddr], profile: this.opts.profile };
+    this.st = st;
+    await this.startManager({ bootstrap: true });
+    const m = this.mgr!;
+    await this.waitFor(() => m.node.isLeader(), 10_000, 'the new swarm did not elect its first manager');
+    const spec = { ...defaultClusterSpec(this.opts.profile), ...(req.spec ?? {}) };
+    await m.store.update((tx) => {
+      tx.create('clusters', {
+        ID: clusterId,
+        Spec: spec,
+        JoinTokens: { Worker: generateJoinToken(root.certPem), Manager: generateJoinToken(root.certPem) },
+        RootCA: { CACert: root.certPem, CAKey: root.keyPem },
+        TLSInfo: { TrustRoot: root.certPem },
+      });
+      tx.create('nodes', {
+        ID: nodeId,
+        Spec: { Role: 'manager', Availability: 'active' },
+        Role: 'manager',
+        Status: { State: 'unknown' },
+        ManagerStatus: { Reachability: 'reachable', Addr: advertiseAddr },
+      });
+    });
+    // Written last: a node killed before this point starts afresh instead of half-initialised.
+    await this.dir.saveState(st);
+    this.startWorker();
+    this.localState = 'active';
+    this.log('info', `swarm initialized: node ${nodeId} is the first manager of cluster ${clusterId}`);
+    return nodeId;
+  }
+
+  async join(req: JoinRequest): Promise<void> {
+    if (this.st) throw new SwarmStateError(503, ALREADY_IN_SWARM);
+    const addrs = req.remoteAddrs.filter((a) => a);
+    if (addrs.length === 0) throw new SwarmStateError(400, 'at least 1 RemoteAddr is required to join');
+    this.localState = 'pending';
+    let joined;
+    let lastErr: Error | undefined;
+    for (const addr of addrs) {
+      try {
+        joined = await joinSwarm({ addr, token: req.joinToken, hostname: this.opts.hostname, clock: this.opts.clock });
+        break;
+      } catch (err) {
+        lastErr = err as Error;
+      }
+    }
+    if (!joined) {
+      this.localState = 'inactive';
+      throw new SwarmStateError(lastErr instanceof JoinError && /token|fingerprint|CA/i.test(lastErr.message) ? 400 : 503, lastErr?.message ?? 'could not join');
+    }
+    await this.dir.clear();
+    await this.dir.saveCredentials(joined.credentials);
+    this.dialer.setCredentials(joined.credentials);
+    const listenAddr = req.listenAddr ?? this.opts.listenAddr;
+    await this.listenCluster(listenAddr, joined.credentials);
+    const advertiseAddr = this.advertise(req.advertiseAddr, listenAddr, addrs[0]);
+    const managers = joined.managers.length > 0 ? joined.managers : addrs;
+    const st: NodeState = { version: 1, nodeId: joined.nodeId, clusterId: joined.clusterId, role: joined.role, listenAddr: this.listening!.addr, advertiseAddr, managers, profile: joined.profile };
+    this.st = st;
+    await this.dir.saveState(st);
+    if (joined.role === 'manager') await this.becomeManager(managers);
+    this.startWorker();
+    this.localState = 'active';
+    this.log('info', `joined cluster ${joined.clusterId} as ${joined.role} ${joined.nodeId}`);
+  }
+
+  async leave(force: boolean): Promise<void> {
+    const st = this.st;
+    if (!st) throw new SwarmStateError(503, NOT_IN_SWARM);
+    if (this.mgr && !force) {
+      const voters = this.mgr.node.voters().length;
+      const reachable = this.mgr.membership.reachable().length;
+      throw new SwarmStateError(
+        503,
+        `You are attempting to leave the swarm on a node that is participating as a manager. ${
+          voters <= 1
+            ? 'Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.'
+            : `Removing this node leaves ${voters - 1} managers out of ${voters}. ${reachable - 1 >= Math.floor((voters - 1) / 2) + 1 ? '' : 'Without a Raft quorum your swarm will be inaccessible. '}The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`
+        }`,
+      );
+    }
+    await this.stopRoles();
+    await this.dir.clear();
+    this.st = undefined;
+    this.localState = 'inactive';
+    this.log('info', 'left the swarm');
+  }
+
+  /** Stops the node: the session, the manager and the cluster port. Tasks stop with it. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.stopRoles();
+  }
+
+  // ---- roles -------------------------------------------------------------------------------------
+
+  private async startManager(o: { bootstrap: boolean; members?: { nodeId: string; addr: string }[] }): Promise<void> {
+    const st = this.st!;
+    const m = new ManagerRole({
+      nodeId: st.nodeId,
+      raftDir: this.dir.raftDir,
+      advertiseAddr: st.advertiseAddr,
+      profile: st.profile,
+      clock: this.opts.clock,
+      random: this.opts.random,
+      dial: (addr) => this.dialer.fresh(addr),
+      bootstrap: o.bootstrap,
+      members: o.members,
+      logger: (component, line) => this.opts.log(component === 'raft' ? 'debug' : 'info', component, line),
+      onFatal: (err) => {
+        this.lastError = err.message;
+        this.localState = 'error';
+        this.log('error', `manager stopped: ${err.message}`);
+      },
+    });
+    this.mgr = m;
+    await m.start();
+  }
+
+  /** A node with a manager certificate joins Raft through a manager it knows. */
+  private async becomeManager(managers: string[]): Promise<void> {
+    const st = this.st!;
+    await this.startManager({ bootstrap: false });
+    let lastErr: unknown;
+    const deadline = this.opts.clock.now() + 30_000;
+    while (this.opts.clock.now() < deadline && !this.stopped) {
+      for (const addr of managers.filter((a) => a !== st.advertiseAddr)) {
+        try {
+          const r = await this.dialer.shared(addr).call<{ members: { nodeId: string; addr: string }[] }>('raft.join', { addr: st.advertiseAddr }, 10_000);
+          for (const p of r.members) this.mgr?.transport.learn(p.nodeId, p.addr);
+          return;
+        } catch (err) {
+          lastErr = err;
+        }
+      }
+      await new Promise((res) => this.opts.clock.setTimeout(() => res(undefined), 500));
+    }
+    throw new SwarmStateError(503, `could not join the managers' Raft cluster: ${(lastErr as Error)?.message ?? 'no manager answered'}`);
+  }
+
+  private startWorker(): void {
+    const st = this.st!;
+    this.executor ??= this.opts.makeExecutor({ nodeId: st.nodeId, hostname: this.opts.hostname });
+    this.agent = startAgent({
+      nodeId: st.nodeId,
+      hostname: this.opts.hostname,
+      advertiseAddr: st.advertiseAddr,
+      managers: st.managers,
+      clock: this.opts.clock,
+      random: this.opts.random,
+      dialer: this.dialer,
+      executor: this.executor,
+      onEvent: (e) => this.onAgentEvent(e),
+      logger: (line) => this.opts.log('debug', 'agent', line),
+    });
+  }
+
+  private onAgentEvent(e: AgentEvent): void {
+    const st = this.st;
+    if (!st) return;
+    if (e.type === 'managers') {
+      this.st = { ...st, managers: e.managers };
+      void this.dir.saveState(this.st).catch((err: Error) => this.log('warn', `could not save the managers list: ${err.message}`));
+    } else if (e.type === 'role' && e.role !== st.role && !this.roleChange) {
+      this.roleChange = this.changeRole(e.role)
+        .catch((err: Error) => this.log('warn', `role change to ${e.role} failed (will retry): ${err.message}`))
+        .finally(() => (this.roleChange = undefined));
+    } else if (e.type === 'removed') {
+      this.log('warn', `${e.message}; this node has left the swarm`);
+      void this.stopRoles().then(() => this.dir.clear()).then(() => {
+        this.st = undefined;
+        this.localState = 'inactive';
+      });
+    } else if (e.type === 'connected') {
+      this.log('debug', `session with ${e.manager}`);
+    }
+  }
+
+  /** Promotion or demotion: a certificate for the new role, then the manager starts or stops. */
+  private async changeRole(role: NodeRole): Promise<void> {
+    const st = this.st!;
+    this.log('info', `the managers made this node a ${role}: renewing its certificate`);
+    const { keyPem, csrPem } = await createNodeKeyAndCSR();
+    const target = this.agentManager() ?? st.managers[0]!;
+    const r = await this.dialer.shared(target).call<{ certPem: string; role: NodeRole }>('ca.renew', { csrPem });
+    if (r.role !== role) return;
+    const creds: Credentials = { keyPem, certPem: r.certPem, rootPem: this.dialer.credentials!.rootPem };
+    await this.dir.saveCredentials(creds);
+    const next: NodeState = { ...this.st!, role };
+    this.st = next;
+    await this.dir.saveState(next);
+    // New connections, with the new certificate; the listener presents it to new peers.
+    this.dialer.setCredentials(creds);
+    await this.relisten(creds);
+    if (role === 'manager' && !this.mgr) {
+      await this.becomeManager(next.managers);
+    } else if (role === 'worker' && this.mgr) {
+      const m = this.mgr;
+      this.mgr = undefined;
+      await m.stop();
+      await this.dir.clearRaft();
+    }
+    // The agent's session was made with the old certificate.
+    this.agent?.stop();
+    this.startWorker();
+  }
+
+  private agentManager(): string | undefined {
+    return this.agent?.knownManagers()[0];
+  }
+
+  private async stopRoles(): Promise<void> {
+    this.agent?.stop();
+    this.agent = undefined;
+    const exec = this.executor as (Executor & { shutdown?: () => Promise<void> }) | undefined;
+    this.executor = undefined;
+    await exec?.shutdown?.();
+    const m = this.mgr;
+    this.mgr = undefined;
+    await m?.stop();
+    await this.listening?.close();
+    this.listening = undefined;
+    this.dialer.setCredentials(undefined);
+  }
+
+  // ---- the cluster port ------------------------------------------------------------------------------
+
+  private async listenCluster(addr: string, creds: Credentials): Promise<void> {
+    await this.listening?.close();
+    this.listening = await listen(this.server, addr, tlsCredentials(creds.keyPem, creds.certPem, creds.rootPem).server);
+  }
+
+  private async relisten(creds: Credentials): Promise<void> {
+    await this.listenCluster(this.st!.listenAddr, creds);
+  }
+
+  private identify(socket: TLSSocket): Peer | undefined {
+    const id = peerIdentity(socket);
+    if (!id || !this.st || id.clusterId !== this.st.clusterId) return undefined;
+    return id;
+  }
+
+  private refuse(p: Peer): string | undefined {
+    const removed = this.mgr?.store.view((tx) => !!tx.find('clusters')[0]?.BlacklistedCertificates?.[p.nodeId]);
+    return removed ? `node ${p.nodeId} was removed from the swarm` : undefined;
+  }
+
+  /** The address to advertise: the request's (a bare IP takes the listen port), else a concrete listen address. */
+  private advertise(requested: string | undefined, listenAddr: string, reachedThrough?: string): string {
+    const listenPort = this.listening ? splitHostPort(this.listening.addr).port : splitHostPort(listenAddr).port;
+    const given = requested ?? this.opts.advertiseAddr;
+    if (given) return /:\d+$/.test(given) && !given.endsWith(']') ? given : `${given}:${listenPort}`;
+    const { host } = splitHostPort(listenAddr);
+    if (host !== '0.0.0.0' && host !== '::' && host !== '') return `${host}:${listenPort}`;
+    // Listening on every interface: the address this node reached the swarm from is a good guess,
+    // as Docker's is the address of the interface with the default route.
+    const via = reachedThrough ? splitHostPort(reachedThrough).host : '127.0.0.1';
+    return `${via === '0.0.0.0' ? '127.0.0.1' : via}:${listenPort}`;
+  }
+
+  private async waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
+    const deadline = this.opts.clock.now() + ms;
+    while (!pred()) {
+      if (this.opts.clock.now() > deadline) throw new SwarmStateError(500, what);
+      await new Promise((res) => this.opts.clock.setTimeout(() => res(undefined), 20));
+    }
+  }
+
+  private log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void {
+    this.opts.log(level, 'swarmd', line);
+  }
+}
+

@@ -5,6 +5,7 @@
 import { msToNs } from '../api/defaults.ts';
 import { CERT_BACKDATE_MS, DEFAULT_NODE_CERT_EXPIRY_MS, validateCertExpiry } from './expiry.ts';
 import { EC_SIGNING, privateKeyFromPem, randomSerial } from './keys.ts';
+import { toPem } from './pem.ts';
 import type { RootCA } from './root.ts';
 import { CA_SAN, MANAGER_OU, roleToOU, type NodeRole } from './roles.ts';
 import { x509 } from './x509.ts';
@@ -56,7 +57,7 @@ export async function signNodeCSR(root: RootCA, csrPem: string, options: SignNod
       await x509.AuthorityKeyIdentifierExtension.create(rootCert.publicKey),
     ],
   });
-  return cert.toString('pem');
+  return toPem(cert.rawData, 'CERTIFICATE');
 }
 
 function parseCSR(csrPem: string): x509.Pkcs10CertificateRequest {

@@ -2,6 +2,7 @@
 // PKCS#8 PEM, which node:tls accepts directly.
 
 import type { webcrypto } from 'node:crypto';
+import { toPem } from './pem.ts';
 import { x509 } from './x509.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -16,7 +17,7 @@ export function generateKeyPair(): Promise<webcrypto.CryptoKeyPair> {
 
 export async function privateKeyToPem(key: CryptoKey): Promise<string> {
   const der = await crypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+  return toPem(der, 'PRIVATE KEY');
 }
 
 export async function privateKeyFromPem(pem: string): Promise<CryptoKey> {

@@ -2,6 +2,7 @@
 // carrying its public key. The subject is left empty because the CA decides the node's identity.
 
 import { EC_SIGNING, generateKeyPair, privateKeyToPem } from './keys.ts';
+import { toPem } from './pem.ts';
 import { x509 } from './x509.ts';
 
 export interface NodeKeyAndCSR {
@@ -12,5 +13,5 @@ export interface NodeKeyAndCSR {
 export async function createNodeKeyAndCSR(): Promise<NodeKeyAndCSR> {
   const keys = await generateKeyPair();
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: EC_SIGNING });
-  return { keyPem: await privateKeyToPem(keys.privateKey), csrPem: csr.toString('pem') };
+  return { keyPem: await privateKeyToPem(keys.privateKey), csrPem: toPem(csr.rawData, 'CERTIFICATE REQUEST') };
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { CERT_BACKDATE_MS, ROOT_CA_EXPIRY_MS } from './expiry.ts';
 import { EC_SIGNING, generateKeyPair, privateKeyToPem, randomSerial } from './keys.ts';
+import { toPem } from './pem.ts';
 import { ROOT_CN } from './roles.ts';
 import { x509 } from './x509.ts';
 
@@ -33,7 +34,7 @@ export async function createRootCA(options: CreateRootCAOptions = {}): Promise<R
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await privateKeyToPem(keys.privateKey) };
+  return { certPem: toPem(cert.rawData, 'CERTIFICATE'), keyPem: await privateKeyToPem(keys.privateKey) };
 }
 
 /**

@@ -7,10 +7,10 @@
 // the peer, already verified against our root, carries the role name it is supposed to have.
 
 import type { ConnectionOptions, DetailedPeerCertificate, PeerCertificate, TLSSocket, TlsOptions } from 'node:tls';
-import { checkRootAgainstToken } from './join-token.ts';
+import { checkRootAgainstToken, parseJoinToken } from './join-token.ts';
 import { parseNodeCert, verifyNodeCert, type NodeCertInfo, type NodeIdentity } from './node-cert.ts';
 import { CA_SAN, MANAGER_OU } from './roles.ts';
-import { x509 } from './x509.ts';
+import { toPem } from './pem.ts';
 
 const MIN_VERSION = 'TLSv1.2';
 
@@ -83,7 +83,12 @@ export interface PinnedPeer {
 export async function rootFromPeer(socket: TLSSocket, token: string): Promise<PinnedPeer> {
   const leaf = socket.getPeerCertificate(true);
   if (!leaf?.raw) throw new Error('the server presented no certificate');
-  const rootCertPem = checkRootAgainstToken(token, toPem(topOfChain(leaf)));
+  const top = topOfChain(leaf);
+  if (top.issuerCertificate !== top) {
+    const { digest } = parseJoinToken(token);
+    throw new Error(`remote CA does not match fingerprint. Expected: ${digest} (the server sent no root CA that its certificate chains to)`);
+  }
+  const rootCertPem = checkRootAgainstToken(token, toPem(top.raw, 'CERTIFICATE'));
   const peer = await verifyNodeCert(leaf.raw, rootCertPem);
   if (peer.role !== 'manager') throw new Error(`the server is node ${peer.nodeId}, a worker; only managers can admit nodes`);
   return { rootCertPem, peer };
@@ -91,12 +96,12 @@ export async function rootFromPeer(socket: TLSSocket, token: string): Promise<Pi
 
 function topOfChain(cert: DetailedPeerCertificate): DetailedPeerCertificate {
   let top = cert;
-  // A self-signed certificate is its own issuer in node:tls's chain; the bound guards a loop.
+  // node:tls links each certificate to its issuer among those sent by name and key identifier
+  // (not by signature, which rootFromPeer checks), and a self-issued one to itself.
   for (let i = 0; i < 10 && top.issuerCertificate?.raw && top.issuerCertificate !== top; i++) top = top.issuerCertificate;
   return top;
 }
 
-const toPem = (cert: PeerCertificate) => x509.PemConverter.encode(new Uint8Array(cert.raw), 'CERTIFICATE');
 
 function checkSwarmName(host: string, peer: PeerCertificate, serverName: string): Error | undefined {
   const names = (peer.subjectaltname ?? '')

@@ -105,7 +105,7 @@ describe('signNodeCSR', () => {
 
   it('refuses a CSR whose signature does not verify', async () => {
     const der = new Uint8Array(x509.PemConverter.decodeFirst((await createNodeKeyAndCSR()).csrPem));
-    der[der.length - 1] ^= 0x01; // the last byte of the signature's s
+    der[der.length - 1]! ^= 0x01; // the last byte of the signature's s
     const forged = x509.PemConverter.encode(der, 'CERTIFICATE REQUEST');
     await expect(signNodeCSR(root, forged, { nodeId: 'n', role: 'worker', clusterId: CLUSTER_ID })).rejects.toThrow(
       'invalid certificate signing request: its signature does not match its public key',

@@ -1,0 +1,67 @@
+// A page in the colour of the image's tag (swarmlab/web:blue, :green, :red), for rolling-update
+// demos: reload during `docker service update --image` and watch the colours change. A tag whose
+// catalog entry carries a `startError` fails at once with that message, so a rollout of it fails
+// and `--update-failure-action rollback` has something to roll back from.
+
+import type { BuiltinProgram, ProgramContext } from '../program.ts';
+import { accessLogLine } from './access-log.ts';
+import { serveHttp } from './http-service.ts';
+import { dieOnTerminatingSignals } from './terminate.ts';
+
+export const webProgram: BuiltinProgram = {
+  async run(ctx) {
+    const startError = ctx.options.startError;
+    if (typeof startError === 'string' && startError !== '') {
+      ctx.stderr.write(`${startError}\n`);
+      return ctx.exit(1);
+    }
+    dieOnTerminatingSignals(ctx);
+    await serveHttp(ctx, 80, (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const [status, body, type] =
+        path === '/health' ? [200, 'ok\n', 'text/plain'] : path === '/' ? [200, page(ctx), 'text/html; charset=utf-8'] : [404, 'not found\n', 'text/plain'];
+      const bytes = Buffer.byteLength(body);
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': bytes }).end(req.method === 'HEAD' ? undefined : body);
+      ctx.stdout.write(accessLogLine(req, status, bytes, ctx.clock.now()));
+    });
+  },
+};
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(ctx: ProgramContext): string {
+  const colour = String(ctx.options.colour ?? 'grey');
+  const background = String(ctx.options.background ?? colour);
+  const id = ctx.identity;
+  const rows: [string, string][] = [
+    ['image', id.image],
+    ['hostname', id.hostname],
+    ['node', id.nodeHostname],
+    ['service', id.serviceName],
+    ['task', id.taskName],
+    ...(id.slot !== undefined ? [['slot', String(id.slot)] as [string, string]] : []),
+  ];
+  return `<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>${escape(colour)} — ${escape(id.serviceName)}</title>
+<style>
+body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
+  background: ${escape(background)}; color: #fff; font-family: system-ui, sans-serif; }
+main { text-align: center; }
+h1 { font-size: 5em; margin: 0 0 .3em; text-transform: uppercase; letter-spacing: .1em; }
+table { margin: 0 auto; font-size: 1.3em; } td { padding: .15em .6em; text-align: left; }
+</style>
+</head>
+<body>
+<main>
+<h1>${escape(colour)}</h1>
+<table>
+${rows.map(([k, v]) => `<tr><td>${k}</td><td><code>${escape(v)}</code></td></tr>`).join('\n')}
+</table>
+</main>
+</body>
+</html>
+`;
+}

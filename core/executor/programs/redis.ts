@@ -3,7 +3,7 @@
 
 import { createServer, type Socket } from 'node:net';
 import type { BuiltinProgram, ProgramContext } from '../program.ts';
-import { flagValue, parsePort } from './http-service.ts';
+import { flagValue, parsePort } from './flags.ts';
 import { RedisKeyspace, REDIS_VERSION } from './redis-commands.ts';
 import { encodeReply, parseRequest } from './resp.ts';
 

@@ -6,7 +6,8 @@
 import { networkInterfaces } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import type { BuiltinProgram, ListenedAddress, ProgramContext } from '../program.ts';
-import { flagValue, parsePort, serveHttp } from './http-service.ts';
+import { flagValue, parsePort } from './flags.ts';
+import { serveHttp } from './http-service.ts';
 import { dieOnTerminatingSignals } from './terminate.ts';
 
 export const whoamiProgram: BuiltinProgram = {

@@ -1,6 +1,7 @@
 // Shared by the executor tests: tasks, the real catalog, condition waits with deadlines, and small
 // clients for the built-in servers.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -101,11 +102,18 @@ export function tcpExchange(port: number, data: string, done: (text: string) => 
   });
 }
 
+/** Whether a process still runs. A zombie (dead, waiting for whoever adopted it to reap it) does not. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch (err) {
+    // Gone since the kill(0); or no /proc (macOS), where kill(pid, 0) is all there is.
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self');
   }
 }

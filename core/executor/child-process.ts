@@ -92,6 +92,7 @@ export class ChildTaskProcess implements TaskProcess {
     for (const stream of ['stdout', 'stderr'] as const) {
       const s = child[stream]!;
       s.setEncoding('utf8');
+      s.on('error', () => {}); // a pipe torn down with its process: the exit tells the story
       s.on('data', (text: string) => opts.output(stream, text));
     }
     return new Promise((resolve, reject) => {

@@ -143,6 +143,8 @@ export class VirtualProcess implements TaskProcess {
       close();
       throw new Error('process ended');
     }
+    // A server error after the bind (an accept failing, say) is the program's, not the node's.
+    server.on('error', (err) => this.crash(err));
     const bound = server.address();
     const address = { host: want.host, port: typeof bound === 'object' && bound ? bound.port : want.port };
     this.opts.output('stdout', `Listening on ${address.host}:${address.port}\n`);

@@ -125,7 +125,7 @@ class Pinger {
     };
     socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
     socket.once('connect', () => done(true));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET'));
+    socket.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET'));
   }
 
   private reply(seq: number, ms: number): void {

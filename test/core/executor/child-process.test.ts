@@ -1,6 +1,8 @@
 // Commands that are not built in run as real child processes: their own output and exit code,
 // Docker's stop (signal to PID 1, kill after the grace), and nothing left behind afterwards.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskObject } from '../../../core/api/objects.ts';
 import type { ProcessExecutor } from '../../../core/executor/process-executor.ts';
@@ -125,5 +127,13 @@ describe('real child processes', () => {
     expect(ex.childPids()).toHaveLength(3);
     await ex.close();
     expect(ex.childPids()).toEqual([]);
+  });
+
+  it('a node process that exits takes its tasks\' process groups with it', () => {
+    const script = fileURLToPath(new URL('./fixtures/exiting-node.ts', import.meta.url));
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    const started = JSON.parse(out.trim().split('\n').at(-1)!) as number[];
+    expect(started).toHaveLength(3);
+    pids.push(...started); // afterEach checks that they are gone
   });
 });

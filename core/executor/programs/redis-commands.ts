@@ -14,7 +14,7 @@ interface Value {
   expiresAt?: number;
 }
 
-/** Command name → [minimum argument count including the name, exact count or -1 for "at least"]. */
+/** Command name → its argument count, name included, as Redis writes arity: N exactly, or -N for at least N. */
 const ARITY: Record<string, number> = {
   ping: -1, echo: 2, set: -3, get: 2, getset: 3, mget: -2, mset: -3, del: -2, exists: -2, incr: 2, decr: 2,
   incrby: 3, decrby: 3, append: 3, strlen: 2, keys: 2, dbsize: 1, flushall: -1, flushdb: -1, expire: 3,

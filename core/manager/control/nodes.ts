@@ -2,14 +2,28 @@
 // no manager, or lose quorum, is refused; a manager must be demoted before removal; a node that is
 // up needs `force` to be removed.
 
-import type { NodeSpec } from '../../api/objects.ts';
+import type { NodeObject, NodeSpec } from '../../api/objects.ts';
 import type { Store } from '../../store/store.ts';
 import { canRemoveWithoutLosingQuorum, type RaftMembership } from '../membership.ts';
 import { ControlError } from './errors.ts';
+import { nodeName } from './filters.ts';
 
 export interface NodeControl {
   store: Store;
   membership: RaftMembership;
+}
+
+/** A node by ID, name (spec name, else hostname) or unambiguous ID prefix, as Docker resolves them. */
+export function resolveNode(store: Store, ref: string): NodeObject {
+  return store.view((tx) => {
+    const byId = tx.get('nodes', ref);
+    if (byId) return byId;
+    for (const matches of [tx.find('nodes', (n) => nodeName(n) === ref), tx.find('nodes', (n) => n.ID.startsWith(ref))]) {
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) throw new ControlError('InvalidArgument', `node ${ref} is ambiguous (${matches.length} matches found)`);
+    }
+    throw new ControlError('NotFound', `node ${ref} not found`);
+  });
 }
 
 export async function updateNode(c: NodeControl, id: string, version: number, spec: NodeSpec): Promise<void> {

@@ -6,7 +6,6 @@ import { newId } from '../../api/ids.ts';
 import { SpecError, validateServiceSpec } from '../../api/validate.ts';
 import type { Random } from '../../random.ts';
 import type { Store } from '../../store/store.ts';
-import { specEqual } from '../orchestrator/tasks.ts';
 import { ControlError } from './errors.ts';
 
 export interface ServiceControl {
@@ -84,8 +83,9 @@ export async function updateService(
     if (!s) throw new ControlError('NotFound', `service ${ref} not found`);
     const next: ServiceObject = { ...s, Version: { Index: version }, Spec: { ...spec, Name: s.Spec.Name }, PreviousSpec: s.Spec };
     if (opts.rollback === 'previous') next.UpdateStatus = { State: 'rollback_started', Message: 'manually requested rollback' };
-    // A new task template is a new update: the update supervisor sets its status.
-    else if (!specEqual(spec.TaskTemplate, s.Spec.TaskTemplate)) delete next.UpdateStatus;
+    // As SwarmKit: every update starts afresh (the update supervisor sets the status again), so
+    // an update paused on a failure resumes with the next `service update`, even an unchanged one.
+    else delete next.UpdateStatus;
     tx.update('services', next);
   });
   return resolveService(c.store, current.ID);

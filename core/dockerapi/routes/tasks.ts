@@ -1,0 +1,16 @@
+// /tasks: list and inspect.
+
+import { requireControl, sendJson, type RequestContext } from '../context.ts';
+import { parseFilters, taskFilters } from '../filters.ts';
+
+export async function listTasks(ctx: RequestContext): Promise<void> {
+  const { filters, none } = taskFilters(parseFilters(ctx.query.get('filters')));
+  const control = await requireControl(ctx);
+  const tasks = await control.listTasks(filters);
+  sendJson(ctx, 200, none ? [] : tasks);
+}
+
+export async function inspectTask(ctx: RequestContext): Promise<void> {
+  const control = await requireControl(ctx);
+  sendJson(ctx, 200, await control.getTask(ctx.params.id!));
+}

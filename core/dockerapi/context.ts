@@ -58,6 +58,20 @@ export function versionParam(query: URLSearchParams, what: string): number {
   return Number(raw);
 }
 
+/**
+ * The spec of an update request. dockerode sends its options both as the query and as the body, so
+ * the body of its updates carries the query's parameters too (`version`, `rotateWorkerToken`...);
+ * Docker ignores them there, and so does swarmlab. Any other field a spec does not have is refused.
+ */
+export function updateBody(body: unknown, query: URLSearchParams, params: readonly string[]): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body ?? {};
+  const spec: Record<string, unknown> = { ...body };
+  for (const p of params) {
+    if (Object.hasOwn(spec, p) && String(spec[p]) === query.get(p)) delete spec[p];
+  }
+  return spec;
+}
+
 /** The control API, or Docker's answer for a node that is not a manager. */
 export async function requireControl(ctx: RequestContext): Promise<ControlApi> {
   const control = ctx.backend.control();

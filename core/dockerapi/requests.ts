@@ -19,7 +19,7 @@ const initRequest = z.strictObject({
   DataPathAddr: str(),
   DataPathPort: num(),
   ForceNewCluster: bool(),
-  Spec: z.unknown(),
+  Spec: z.unknown().optional(),
   AutoLockManagers: bool(),
   Availability: z.enum(AVAILABILITY).default(''),
   DefaultAddrPool: strings(),
@@ -46,7 +46,8 @@ function withoutNulls(input: unknown): unknown {
 function parse<S extends z.ZodType>(schema: S, input: unknown, name: string, known: string[]): z.output<S> {
   const result = schema.safeParse(withoutNulls(input ?? {}));
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  // A misspelt field name often explains the other issues: it goes first.
+  const issue = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
     const hint = closest(key, known);
@@ -64,12 +65,13 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, name: string, kno
 }
 
 export function parseInitRequest(input: unknown): SwarmInitRequest {
-  return parse(initRequest, input, 'InitRequest', Object.keys(initRequest.shape));
+  const req = parse(initRequest, input, 'InitRequest', Object.keys(initRequest.shape));
+  return { ...req, Spec: req.Spec };
 }
 
 export function parseJoinRequest(input: unknown): SwarmJoinRequest {
   const req = parse(joinRequest, input, 'JoinRequest', Object.keys(joinRequest.shape));
-  if (req.RemoteAddrs.length === 0) throw ApiError.badRequest('invalid JoinRequest: RemoteAddrs needs the address of at least one manager');
+  if (req.RemoteAddrs.length === 0) throw ApiError.badRequest('at least 1 RemoteAddr is required to join');
   return req;
 }
 

@@ -17,7 +17,7 @@ export interface EngineApiServerOptions {
   socketPath?: string;
   /** A TCP address to serve on too; port 0 picks a free one. */
   tcp?: { host?: string; port: number };
-  /** Diagnostics: requests that hit a bug (500), and listener errors. */
+  /** Diagnostics: requests that hit a bug (500), and listener errors; never a client's mistakes. */
   logger?: (line: string) => void;
 }
 
@@ -88,9 +88,14 @@ export class EngineApiServer {
   private start(listen: (s: Server, done: () => void) => void): Promise<Server> {
     const server = createServer(this.handle);
     this.servers.push(server);
-    server.on('clientError', (err, socket) => {
-      this.opts.logger?.(`dockerapi: bad request from a client: ${err.message}`);
-      socket.destroy();
+    // Not HTTP at all, or a connection reset mid-request: answer if the socket still listens.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (socket.writable && err.code !== 'ECONNRESET') {
+        const body = JSON.stringify({ message: `malformed HTTP request: ${err.message}` });
+        socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else {
+        socket.destroy();
+      }
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);

@@ -1,7 +1,7 @@
 // /nodes: list, inspect, update, remove.
 
 import { readJson } from '../body.ts';
-import { boolParam, requireControl, sendEmpty, sendJson, versionParam, type RequestContext } from '../context.ts';
+import { boolParam, requireControl, sendEmpty, sendJson, updateBody, versionParam, type RequestContext } from '../context.ts';
 import { nodeFilters, parseFilters } from '../filters.ts';
 
 export async function listNodes(ctx: RequestContext): Promise<void> {
@@ -19,7 +19,7 @@ export async function updateNode(ctx: RequestContext): Promise<void> {
   const spec = await readJson(ctx.req);
   const version = versionParam(ctx.query, 'node');
   const control = await requireControl(ctx);
-  await control.updateNode(ctx.params.id!, version, spec ?? {});
+  await control.updateNode(ctx.params.id!, version, updateBody(spec, ctx.query, ['version']));
   sendEmpty(ctx);
 }
 

@@ -4,7 +4,7 @@ import { DEFAULT_RESTART_POLICY, DEFAULT_UPDATE_CONFIG, SECOND } from '../../api
 import type { ClusterObject, ServiceObject } from '../../api/objects.ts';
 import { versionAtLeast } from '../api-version.ts';
 import { readJson } from '../body.ts';
-import { requireControl, sendEmpty, sendJson, strictBoolParam, versionParam, type RequestContext } from '../context.ts';
+import { requireControl, sendEmpty, sendJson, strictBoolParam, updateBody, versionParam, type RequestContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { parseFilters, serviceFilters } from '../filters.ts';
 
@@ -64,7 +64,7 @@ export async function updateService(ctx: RequestContext): Promise<void> {
   const authFrom = ctx.query.get('registryAuthFrom') ?? '';
   if (!['', 'spec', 'previous-spec'].includes(authFrom)) throw ApiError.badRequest(`unsupported registryAuthFrom value ${authFrom}`);
   const control = await requireControl(ctx);
-  await control.updateService(ctx.params.id!, version, spec ?? {}, rollback === 'previous' ? { rollback: 'previous' } : {});
+  await control.updateService(ctx.params.id!, version, updateBody(spec, ctx.query, ['version', 'rollback', 'registryAuthFrom']), rollback === 'previous' ? { rollback: 'previous' } : {});
   sendJson(ctx, 200, { Warnings: [] });
 }
 

@@ -1,7 +1,7 @@
 // /swarm: inspect, init, join, leave, update, the unlock key.
 
 import { readJson } from '../body.ts';
-import { requireControl, sendEmpty, sendJson, strictBoolParam, versionParam, boolParam, type RequestContext } from '../context.ts';
+import { boolParam, requireControl, sendEmpty, sendJson, strictBoolParam, updateBody, versionParam, type RequestContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { NOT_IN_SWARM, SWARM_EXISTS } from '../messages.ts';
 import { parseInitRequest, parseJoinRequest, parseUnlockRequest } from '../requests.ts';
@@ -45,7 +45,7 @@ export async function updateSwarm(ctx: RequestContext): Promise<void> {
     managerUnlockKey: strictBoolParam(ctx.query, 'rotateManagerUnlockKey'),
   };
   const control = await requireControl(ctx);
-  await control.updateCluster(version, spec ?? {}, rotation);
+  await control.updateCluster(version, updateBody(spec, ctx.query, ['version', 'rotateWorkerToken', 'rotateManagerToken', 'rotateManagerUnlockKey']), rotation);
   sendEmpty(ctx);
 }
 

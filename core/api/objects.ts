@@ -48,6 +48,8 @@ export interface NodeDescription {
   Resources: ResourceAmounts;
   Engine: { EngineVersion?: string; Labels?: Labels; Plugins?: { Type: string; Name: string }[] };
   TLSInfo?: { TrustRoot?: string; CertIssuerSubject?: string; CertIssuerPublicKey?: string };
+  /** Extension: the node's cluster port (HOST:PORT), where managers read its tasks' logs. */
+  ClusterAddr?: string;
 }
 
 export interface NodeObject extends ObjectMeta {

@@ -13,9 +13,10 @@ import type { Dialer } from './dialer.ts';
 
 export const ENGINE_VERSION = '28.2.2-swarmlab';
 
-export function describeNode(hostname: string): NodeDescription {
+export function describeNode(hostname: string, clusterAddr?: string): NodeDescription {
   return {
     Hostname: hostname,
+    ...(clusterAddr ? { ClusterAddr: clusterAddr } : {}),
     Platform: { OS: 'linux', Architecture: os.arch() === 'x64' ? 'x86_64' : os.arch() === 'arm64' ? 'aarch64' : os.arch() },
     Resources: { NanoCPUs: os.cpus().length * 1e9, MemoryBytes: os.totalmem() },
     Engine: { EngineVersion: ENGINE_VERSION, Plugins: [{ Type: 'Log', Name: 'json-file' }, { Type: 'Network', Name: 'overlay' }] },
@@ -26,6 +27,8 @@ export interface AgentRoleOptions {
   nodeId: string;
   hostname: string;
   advertiseAddr: string;
+  /** Where managers reach this node for its tasks' logs. */
+  clusterAddr: string;
   managers: string[];
   clock: Clock;
   random: Random;
@@ -38,7 +41,7 @@ export interface AgentRoleOptions {
 export function startAgent(o: AgentRoleOptions): Agent {
   const agent = new Agent({
     nodeId: o.nodeId,
-    description: describeNode(o.hostname),
+    description: describeNode(o.hostname, o.clusterAddr),
     // Docker shows a node's address without the port (the cluster port is the manager's business).
     addr: splitHostPort(o.advertiseAddr).host,
     clock: o.clock,

@@ -18,7 +18,11 @@ import type { Random } from '../random.ts';
 import { listen, splitHostPort, type Listening } from '../rpc/listener.ts';
 import { RpcError } from '../rpc/errors.ts';
 import { RpcServer, type Peer } from '../rpc/server.ts';
+import type { ControlApi } from '../manager/control/api.ts';
+import { localControl } from '../manager/control/local.ts';
 import { startAgent } from './agent-role.ts';
+import { controlProxy, serveControl } from './control-proxy.ts';
+import { hasLogs, serveTaskLogs } from './task-logs.ts';
 import { defaultClusterSpec } from './cluster-defaults.ts';
 import { serveCluster } from './cluster-rpc.ts';
 import { Dialer } from './dialer.ts';
@@ -82,6 +86,9 @@ export class Swarmd {
   private localState: LocalNodeState = 'inactive';
   private lastError = '';
   private roleChange: Promise<void> | undefined;
+  private controls: { local: ControlApi; proxy: ControlApi } | undefined;
+  /** Called with each new manager role (the engine feeds its events from the store). */
+  onManager: ((m: ManagerRole | undefined) => void) | undefined;
   private stopped = false;
 
   constructor(readonly opts: SwarmdOptions) {
@@ -106,6 +113,13 @@ export class Swarmd {
       },
     });
     serveCluster(this.server, { manager: () => this.mgr, dialer: this.dialer, random: opts.random });
+    serveControl(this.server, () => this.controls?.local, () => !!this.mgr?.node.isLeader());
+    serveTaskLogs(this.server, () => (hasLogs(this.executor) ? this.executor : undefined));
+  }
+
+  /** The control API while this node is a manager (forwarded to the leader when it is not one). */
+  control(): ControlApi | undefined {
+    return this.controls?.proxy;
   }
 
   // ---- what the node is ----------------------------------------------------------------------------
@@ -296,7 +310,30 @@ export class Swarmd {
       },
     });
     this.mgr = m;
+    const local = localControl({
+      store: m.store,
+      membership: m.membership,
+      random: this.opts.random,
+      leader: () => m.node.leader(),
+      managerAddr: (id) => m.managerPeers().find((p) => p.nodeId === id)?.addr,
+      clusterDefaults: () => defaultClusterSpec(st.profile),
+      rotateToken: () => {
+        const root = m.store.view((tx) => tx.find('clusters')[0]?.RootCA?.CACert);
+        if (!root) throw new Error('the swarm has no root CA');
+        return generateJoinToken(root);
+      },
+    });
+    this.controls = { local, proxy: controlProxy({ manager: m, local, dialer: this.dialer }) };
+    this.onManager?.(m);
     await m.start();
+  }
+
+  private async stopManager(): Promise<void> {
+    const m = this.mgr;
+    this.mgr = undefined;
+    this.controls = undefined;
+    this.onManager?.(undefined);
+    await m?.stop();
   }
 
   /** A node with a manager certificate joins Raft through a manager it knows. */
@@ -327,6 +364,7 @@ export class Swarmd {
       nodeId: st.nodeId,
       hostname: this.opts.hostname,
       advertiseAddr: st.advertiseAddr,
+      clusterAddr: st.advertiseAddr,
       managers: st.managers,
       clock: this.opts.clock,
       random: this.opts.random,
@@ -377,9 +415,7 @@ export class Swarmd {
     if (role === 'manager' && !this.mgr) {
       await this.becomeManager(next.managers);
     } else if (role === 'worker' && this.mgr) {
-      const m = this.mgr;
-      this.mgr = undefined;
-      await m.stop();
+      await this.stopManager();
       await this.dir.clearRaft();
     }
     // The agent's session was made with the old certificate.
@@ -397,9 +433,7 @@ export class Swarmd {
     const exec = this.executor as (Executor & { shutdown?: () => Promise<void> }) | undefined;
     this.executor = undefined;
     await exec?.shutdown?.();
-    const m = this.mgr;
-    this.mgr = undefined;
-    await m?.stop();
+    await this.stopManager();
     await this.listening?.close();
     this.listening = undefined;
     this.dialer.setCredentials(undefined);

@@ -1,0 +1,8 @@
+// Once before the whole run: bundle swarmd and swarmctl, so the tests that start them as real
+// processes all run the same fresh build (and none of them races another to write it).
+
+import { bundle } from '../main/bundle.ts';
+
+export default async function setup(): Promise<void> {
+  await bundle();
+}

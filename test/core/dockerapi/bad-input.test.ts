@@ -3,7 +3,7 @@
 
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NOT_A_MANAGER_NO_SWARM } from '../../../core/dockerapi/messages.ts';
+import { NOT_A_MANAGER_NO_SWARM, NOT_A_MANAGER_WORKER } from '../../../core/dockerapi/messages.ts';
 import type { ControlApi } from '../../../core/manager/control/api.ts';
 import { startServer, startTestEngine, type TestServer } from './fixture.ts';
 import { http, rawSocket } from './http.ts';
@@ -167,6 +167,25 @@ describe('bad input to the Docker API', { timeout: 30_000 }, () => {
     await expectError(req('POST', `/swarm/update?version=${swarm.Version.Index}&rotateManagerUnlockKey=true`, { body: {} }), 400, /^rpc error: code = FailedPrecondition desc = swarmlab does not lock managers yet/);
     await expectError(req('POST', '/swarm/unlock', { body: { UnlockKey: 'SWMKEY-1-x' } }), 409, 'swarm is not locked');
     await expectError(req('POST', '/swarm/leave'), 403, /^You are attempting to leave the swarm on a node that is participating as a manager\. Removing the last manager/);
+  });
+});
+
+describe('a node that is not a manager', () => {
+  it('a worker gets Docker’s worker message; /_ping says active/worker', async () => {
+    const engine = new TestEngine({ workers: 0 });
+    const info = engine.info();
+    engine.info = () => ({ ...info, Swarm: { ...info.Swarm, NodeID: 'w1', LocalNodeState: 'active', ControlAvailable: false } });
+    const t = await startServer(engine);
+    try {
+      const r = await http(t.socketPath, 'GET', '/v1.50/nodes');
+      expect(r.status).toBe(503);
+      expect(r.json).toEqual({ message: NOT_A_MANAGER_WORKER });
+      expect((await http(t.socketPath, 'HEAD', '/_ping')).headers.swarm).toBe('active/worker');
+      const cli = await t.cli.run(['service', 'ls']);
+      expect(cli.stderr.trim()).toBe(`Error response from daemon: ${NOT_A_MANAGER_WORKER}`);
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -111,9 +111,13 @@ describe('dockerode against swarmlab', { timeout: 30_000 }, () => {
     const err = (await service.update({ version: before.Version.Index, ...spec(4) }).catch((e: unknown) => e)) as { statusCode: number; json: { message: string } };
     expect(err.statusCode).toBe(409);
     expect(err.json.message).toMatch(/update out of sequence/);
+    // The new third replica can run before the rolling update has replaced the first two.
     await until(
-      async () => (await docker.listTasks({ filters: { service: ['web'], 'desired-state': ['running'] } })).filter((x) => x.Status.State === 'running').length === 3,
-      { what: 'three running tasks of the new spec' },
+      async () => {
+        const current = await docker.listTasks({ filters: { service: ['web'], 'desired-state': ['running'] } });
+        return current.length === 3 && current.every((x) => x.Status.State === 'running' && x.Spec.ContainerSpec.Image === 'alpine:3.19');
+      },
+      { what: 'three running tasks of the new spec', timeoutMs: 20_000 },
     );
     const tasks = await docker.listTasks({ filters: { service: [serviceId], 'desired-state': ['running'] } });
     expect(tasks.every((x) => x.Spec.ContainerSpec.Image === 'alpine:3.19')).toBe(true);

@@ -4,7 +4,11 @@
 import { runCli } from './cli.ts';
 
 const abort = new AbortController();
-process.once('SIGINT', () => abort.abort());
+process.once('SIGINT', () => {
+  abort.abort();
+  // Only log streams listen to the abort; any other request still waiting must not hold Ctrl-C up.
+  setTimeout(() => process.exit(130), 500).unref();
+});
 
 // exitCode rather than exit(): the process ends once stdout and stderr have been written out.
 const code = await runCli(process.argv.slice(2), {

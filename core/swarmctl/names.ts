@@ -2,32 +2,20 @@
 // service). Built from lists the command fetched once, instead of one request per ID; with
 // -n/--no-resolve it gives the IDs back.
 
-import type { NodeObject, ServiceObject, TaskObject } from '../api/objects.ts';
+import type { NodeObject, ServiceObject } from '../api/objects.ts';
 
 export interface Names {
   node(id: string | undefined): string;
   service(id: string): string;
-  /** "service.slot", as SwarmKit names a task in logs. */
-  task(id: string): string;
 }
 
 export const nodeName = (n: NodeObject) => n.Spec.Name || n.Description?.Hostname || n.ID;
 
-export function makeNames(
-  lists: { nodes?: readonly NodeObject[]; services?: readonly ServiceObject[]; tasks?: readonly TaskObject[] },
-  resolve = true,
-): Names {
+export function makeNames(lists: { nodes?: readonly NodeObject[]; services?: readonly ServiceObject[] }, resolve = true): Names {
   const nodes = new Map((lists.nodes ?? []).map((n) => [n.ID, nodeName(n)]));
   const services = new Map((lists.services ?? []).map((s) => [s.ID, s.Spec.Name ?? s.ID]));
-  const tasks = new Map((lists.tasks ?? []).map((t) => [t.ID, t]));
-  const service = (id: string) => (resolve ? (services.get(id) ?? id) : id);
   return {
     node: (id) => (id ? (resolve ? (nodes.get(id) ?? id) : id) : ''),
-    service,
-    task: (id) => {
-      const t = tasks.get(id);
-      if (!resolve || !t) return id;
-      return `${t.ServiceName ?? service(t.ServiceID)}.${t.Slot ?? 0}`;
-    },
+    service: (id) => (resolve ? (services.get(id) ?? id) : id),
   };
 }

@@ -64,7 +64,7 @@ export const logsCommand: Command = {
     const [nodes, tasks] = ctx.resolveNames
       ? await Promise.all([api.listNodes(), api.listTasks({ service: services.map((s) => s.ID) })])
       : [[], []];
-    const names = makeNames({ nodes, services, tasks }, ctx.resolveNames);
+    const names = makeNames({ nodes, services }, ctx.resolveNames);
     const taskName = taskNamer(ctx, names, new Map(tasks.map((t) => [t.ID, t])));
     const streams = await Promise.all(services.map((s) => api.serviceLogs(s.ID, { follow: flags.bool('follow'), tail, signal: ctx.signal })));
     const errors = (await Promise.all(streams.map((res) => pump(ctx, res, taskName, names)))).flat();

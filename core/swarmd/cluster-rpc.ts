@@ -2,6 +2,7 @@
 // certificate, renewals), admission of a new manager into Raft, and the control API forwarded from
 // other managers. Whatever writes to the store runs on the leader: another manager forwards it there.
 
+import { timingSafeEqual } from 'node:crypto';
 import { newId } from '../api/ids.ts';
 import { signNodeCSR } from '../ca/index.ts';
 import { nsToMs, DEFAULT_NODE_CERT_EXPIRY } from '../api/defaults.ts';
@@ -21,6 +22,14 @@ export interface ClusterRpcHost {
 
 export const NOT_A_MANAGER = 'this node is not a swarm manager';
 export const INVALID_TOKEN = 'A valid join token is necessary to join this cluster';
+
+/** Compares in constant time, so the answer's timing tells nothing about the secret. */
+function sameToken(given: string, expected: string | undefined): boolean {
+  if (!expected) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 function mgr(host: ClusterRpcHost): ManagerRole {
   const m = host.manager();
@@ -54,7 +63,7 @@ export function serveCluster(server: RpcServer, host: ClusterRpcHost): void {
       const req = p as Partial<IssueRequest>;
       if (typeof req?.csrPem !== 'string' || typeof req.token !== 'string') throw new RpcError('invalid-argument', 'ca.issue needs a CSR and a join token');
       const { cluster, root } = rootCA(m);
-      const role = req.token === cluster.JoinTokens?.Manager ? 'manager' : req.token === cluster.JoinTokens?.Worker ? 'worker' : undefined;
+      const role = sameToken(req.token, cluster.JoinTokens?.Manager) ? 'manager' : sameToken(req.token, cluster.JoinTokens?.Worker) ? 'worker' : undefined;
       if (!role) throw new RpcError('invalid-argument', INVALID_TOKEN);
       const nodeId = newId(host.random);
       const certPem = await signNodeCSR(root, req.csrPem, { nodeId, role, clusterId: cluster.ID, expiryMs: certExpiryMs(m) });

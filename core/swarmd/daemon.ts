@@ -9,10 +9,10 @@ import type { Agent, AgentEvent } from '../agent/agent.ts';
 import type { Executor } from '../agent/executor.ts';
 import type { ProfileName } from '../api/defaults.ts';
 import { newId } from '../api/ids.ts';
-import type { ClusterSpec, NodeRole } from '../api/objects.ts';
-import { createNodeKeyAndCSR, createRootCA, generateJoinToken, peerIdentity, signNodeCSR, tlsCredentials } from '../ca/index.ts';
+import type { NodeRole } from '../api/objects.ts';
+import { createNodeKeyAndCSR, createRootCA, generateJoinToken, parseNodeCert, peerIdentity, renewalTime, signNodeCSR, tlsCredentials } from '../ca/index.ts';
 import { DEFAULT_NODE_CERT_EXPIRY_MS } from '../ca/index.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock, Timer } from '../clock.ts';
 import { serveDispatcher } from '../dispatcher/rpc-transport.ts';
 import type { Random } from '../random.ts';
 import { listen, splitHostPort, type Listening } from '../rpc/listener.ts';
@@ -24,6 +24,8 @@ import { startAgent } from './agent-role.ts';
 import { controlProxy, serveControl } from './control-proxy.ts';
 import { hasLogs, serveTaskLogs } from './task-logs.ts';
 import { defaultClusterSpec } from './cluster-defaults.ts';
+import { clusterSpecFromClient } from '../manager/control/cluster.ts';
+import { leaveRefusal } from '../dockerapi/messages.ts';
 import { serveCluster } from './cluster-rpc.ts';
 import { Dialer } from './dialer.ts';
 import { joinSwarm, JoinError } from './join.ts';
@@ -50,7 +52,8 @@ export interface SwarmdOptions {
 export interface InitRequest {
   listenAddr?: string;
   advertiseAddr?: string;
-  spec?: ClusterSpec;
+  /** The cluster spec as a client sent it (zeros mean defaults); validated here. */
+  spec?: unknown;
 }
 
 export interface JoinRequest {
@@ -90,6 +93,7 @@ export class Swarmd {
   /** Called with each new manager role (the engine feeds its events from the store). */
   onManager: ((m: ManagerRole | undefined) => void) | undefined;
   private stopped = false;
+  private renewTimer: Timer | undefined;
 
   constructor(readonly opts: SwarmdOptions) {
     this.dir = new StateDir(opts.stateDir);
@@ -171,7 +175,7 @@ export class Swarmd {
     }
     const creds = await this.dir.loadCredentials();
     this.st = st;
-    this.dialer.setCredentials(creds);
+    this.useCredentials(creds);
     await this.listenCluster(st.listenAddr, creds);
     if (st.role === 'manager') await this.startManager({ bootstrap: false });
     this.startWorker();
@@ -182,6 +186,8 @@ export class Swarmd {
 
   async init(req: InitRequest = {}): Promise<string> {
     if (this.st) throw new SwarmStateError(503, ALREADY_IN_SWARM);
+    // Checked before anything is made, so a bad spec leaves the node as it was.
+    const spec = clusterSpecFromClient(req.spec ?? {}, defaultClusterSpec(this.opts.profile));
     const listenAddr = req.listenAddr ?? this.opts.listenAddr;
     const nodeId = newId(this.opts.random);
     const clusterId = newId(this.opts.random);
@@ -191,7 +197,7 @@ export class Swarmd {
     const creds: Credentials = { keyPem, certPem, rootPem: root.certPem };
     await this.dir.clear();
     await this.dir.saveCredentials(creds);
-    this.dialer.setCredentials(creds);
+    this.useCredentials(creds);
     await this.listenCluster(listenAddr, creds);
     const advertiseAddr = this.advertise(req.advertiseAddr, listenAddr);
     const st: NodeState = { version: 1, nodeId, clusterId, role: 'manager', listenAddr: this.listening!.addr, advertiseAddr, managers: [advertiseAddr], profile: this.opts.profile };
@@ -199,7 +205,6 @@ export class Swarmd {
     await this.startManager({ bootstrap: true });
     const m = this.mgr!;
     await this.waitFor(() => m.node.isLeader(), 10_000, 'the new swarm did not elect its first manager');
-    const spec = { ...defaultClusterSpec(this.opts.profile), ...(req.spec ?? {}) };
     await m.store.update((tx) => {
       tx.create('clusters', {
         ID: clusterId,
@@ -245,7 +250,7 @@ export class Swarmd {
     }
     await this.dir.clear();
     await this.dir.saveCredentials(joined.credentials);
-    this.dialer.setCredentials(joined.credentials);
+    this.useCredentials(joined.credentials);
     const listenAddr = req.listenAddr ?? this.opts.listenAddr;
     await this.listenCluster(listenAddr, joined.credentials);
     const advertiseAddr = this.advertise(req.advertiseAddr, listenAddr, addrs[0]);
@@ -264,15 +269,9 @@ export class Swarmd {
     if (!st) throw new SwarmStateError(503, NOT_IN_SWARM);
     if (this.mgr && !force) {
       const voters = this.mgr.node.voters().length;
-      const reachable = this.mgr.membership.reachable().length;
-      throw new SwarmStateError(
-        503,
-        `You are attempting to leave the swarm on a node that is participating as a manager. ${
-          voters <= 1
-            ? 'Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.'
-            : `Removing this node leaves ${voters - 1} managers out of ${voters}. ${reachable - 1 >= Math.floor((voters - 1) / 2) + 1 ? '' : 'Without a Raft quorum your swarm will be inaccessible. '}The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`
-        }`,
-      );
+      // Only the leader knows who is reachable; a follower counts the managers as reachable.
+      const reachable = this.mgr.node.isLeader() ? this.mgr.membership.reachable().length : voters;
+      throw new SwarmStateError(503, leaveRefusal(reachable, voters - reachable));
     }
     await this.stopRoles();
     await this.dir.clear();
@@ -410,7 +409,7 @@ export class Swarmd {
     this.st = next;
     await this.dir.saveState(next);
     // New connections, with the new certificate; the listener presents it to new peers.
-    this.dialer.setCredentials(creds);
+    this.useCredentials(creds);
     await this.relisten(creds);
     if (role === 'manager' && !this.mgr) {
       await this.becomeManager(next.managers);
@@ -421,6 +420,44 @@ export class Swarmd {
     // The agent's session was made with the old certificate.
     this.agent?.stop();
     this.startWorker();
+  }
+
+  // ---- certificate renewal -----------------------------------------------------------------------
+
+  /** Renews at a random point between 50% and 80% of the certificate's life, as SwarmKit does. */
+  private scheduleRenewal(): void {
+    this.renewTimer?.cancel();
+    const creds = this.dialer.credentials;
+    if (!creds || this.stopped) return;
+    const at = renewalTime(parseNodeCert(creds.certPem), this.opts.random).getTime();
+    // Timers cannot wait more than ~24 days: look again daily until it is time.
+    const wait = Math.min(Math.max(0, at - this.opts.clock.now()), 24 * 3_600_000);
+    this.renewTimer = this.opts.clock.setTimeout(() => {
+      if (this.opts.clock.now() < at) return this.scheduleRenewal();
+      this.renewCertificate().catch((err: Error) => {
+        this.log('warn', `certificate renewal failed (retrying in 30 s): ${err.message}`);
+        this.renewTimer = this.opts.clock.setTimeout(() => this.scheduleRenewal(), 30_000);
+      });
+    }, wait);
+  }
+
+  /** A new certificate for this node's key role from the CA, used from now on. */
+  async renewCertificate(): Promise<void> {
+    const st = this.st;
+    if (!st) throw new SwarmStateError(503, NOT_IN_SWARM);
+    const { keyPem, csrPem } = await createNodeKeyAndCSR();
+    const r = await this.dialer.shared(this.agentManager() ?? st.managers[0]!).call<{ certPem: string; role: NodeRole }>('ca.renew', { csrPem });
+    if (r.role !== st.role) return; // a role change is on its way; it renews for itself
+    const creds: Credentials = { keyPem, certPem: r.certPem, rootPem: this.dialer.credentials!.rootPem };
+    await this.dir.saveCredentials(creds);
+    this.useCredentials(creds);
+    await this.relisten(creds);
+    this.log('info', `certificate renewed: valid until ${parseNodeCert(r.certPem).notAfter.toISOString()}`);
+  }
+
+  private useCredentials(creds: Credentials | undefined): void {
+    this.dialer.setCredentials(creds);
+    this.scheduleRenewal();
   }
 
   private agentManager(): string | undefined {
@@ -436,6 +473,7 @@ export class Swarmd {
     await this.stopManager();
     await this.listening?.close();
     this.listening = undefined;
+    this.renewTimer?.cancel();
     this.dialer.setCredentials(undefined);
   }
 

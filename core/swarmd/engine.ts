@@ -6,6 +6,7 @@ import type { EngineBackend, EngineInfo, LocalSwarmInfo, LogOptions, LogSelector
 import { ApiError } from '../dockerapi/errors.ts';
 import { EventLog, type EngineEvent, type EventQuery } from '../dockerapi/events.ts';
 import { publishStoreEvents } from '../dockerapi/store-events.ts';
+import type { ClusterSpec } from '../api/objects.ts';
 import type { ControlApi } from '../manager/control/api.ts';
 import { splitHostPort } from '../rpc/listener.ts';
 import { ENGINE_VERSION } from './agent-role.ts';
@@ -68,6 +69,7 @@ export class SwarmdEngine implements EngineBackend {
       this.d.init({
         listenAddr: this.listenAddr(req.ListenAddr),
         advertiseAddr: req.AdvertiseAddr || undefined,
+        spec: (req.Spec ?? {}) as ClusterSpec,
       }),
     );
   }

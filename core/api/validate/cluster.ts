@@ -59,7 +59,8 @@ export const clusterSpecSchema = obj(
           kind: 'duration',
           min: MIN_NODE_CERT_EXPIRY,
           tooSmall: (v) =>
-            `invalid certificate expiry: minimum is ${formatDuration(MIN_NODE_CERT_EXPIRY)}, got ${formatDuration(v)}`,
+            // SwarmKit's words, then what was asked for.
+            `minimum certificate expiry time is: ${formatDuration(MIN_NODE_CERT_EXPIRY)} (got ${formatDuration(v)})`,
         }).optional(),
       },
       { thing: 'CA config', unsupported: ['ExternalCAs', 'SigningCACert', 'SigningCAKey', 'ForceRotate'] },

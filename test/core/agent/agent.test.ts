@@ -138,13 +138,16 @@ describe('agent: sessions and failover', () => {
     const { agent, events } = f.agent('w1'); // dials m1 first
     expect(await f.until(() => agent.state === 'connected')).toBe(true);
     expect(agent.manager).toBe('m2');
-    const first = events[0]!;
+    const session = events.filter((e) => e.type === 'connected' || e.type === 'disconnected');
+    const first = session[0]!;
     expect(first.type).toBe('disconnected');
     if (first.type !== 'disconnected') return;
     expect(first.error.code).toBe('not-leader');
     expect(first.next).toBe('m2');
     expect(first.retryInMs).toBe(0);
-    expect(events[1]).toMatchObject({ type: 'connected', manager: 'm2' });
+    expect(session[1]).toMatchObject({ type: 'connected', manager: 'm2' });
+    // The session tells the node the role the managers have for it.
+    expect(events).toContainEqual({ type: 'role', role: 'worker' });
   });
 
   it('keeps its tasks while disconnected and reports what happened once reconnected', async () => {

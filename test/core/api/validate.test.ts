@@ -462,8 +462,8 @@ describe('validateClusterSpec', () => {
   });
 
   it.each<[string, unknown, string, string]>([
-    ['a short certificate expiry', { CAConfig: { NodeCertExpiry: 30 * MINUTE } }, 'invalid certificate expiry: minimum is 1h0m0s, got 30m0s', 'CAConfig.NodeCertExpiry'],
-    ['a zero certificate expiry', { CAConfig: { NodeCertExpiry: 0 } }, 'invalid certificate expiry: minimum is 1h0m0s, got 0s', 'CAConfig.NodeCertExpiry'],
+    ['a short certificate expiry', { CAConfig: { NodeCertExpiry: 30 * MINUTE } }, 'invalid CAConfig.NodeCertExpiry: minimum certificate expiry time is: 1h0m0s (got 30m0s)', 'CAConfig.NodeCertExpiry'],
+    ['a zero certificate expiry', { CAConfig: { NodeCertExpiry: 0 } }, 'invalid CAConfig.NodeCertExpiry: minimum certificate expiry time is: 1h0m0s (got 0s)', 'CAConfig.NodeCertExpiry'],
     ['a certificate expiry as text', { CAConfig: { NodeCertExpiry: '90d' } }, 'invalid certificate expiry: expected a duration in nanoseconds (e.g. 5000000000 for 5s), got "90d"', 'CAConfig.NodeCertExpiry'],
     ['external CAs', { CAConfig: { ExternalCAs: [{ Protocol: 'cfssl', URL: 'https://ca' }] } }, 'unsupported field "ExternalCAs" in CAConfig: swarmlab does not model it yet; remove it', 'CAConfig.ExternalCAs'],
     ['a negative task history', { Orchestration: { TaskHistoryRetentionLimit: -1 } }, 'invalid task history retention limit: must be ≥ 0, got -1', 'Orchestration.TaskHistoryRetentionLimit'],

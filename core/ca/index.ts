@@ -32,3 +32,4 @@ export {
   type TlsCredentialsOptions,
 } from './tls.ts';
 export { CA_SAN, MANAGER_OU, ROOT_CN, WORKER_OU, type NodeRole } from './roles.ts';
+export { createDockerTlsBundle, type DockerTlsBundle } from './docker-tls.ts';

@@ -3,7 +3,9 @@
 // right status — and nothing a client sends can stop the server: a bug answers 500 and is logged.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import { unlink } from 'node:fs/promises';
 import { MAX_API_VERSION, splitVersion } from './api-version.ts';
 import type { EngineBackend } from './backend.ts';
@@ -15,8 +17,8 @@ export interface EngineApiServerOptions {
   backend: EngineBackend;
   /** Path of the unix socket to serve on (DOCKER_HOST=unix://<path>). */
   socketPath?: string;
-  /** A TCP address to serve on too; port 0 picks a free one. */
-  tcp?: { host?: string; port: number };
+  /** A TCP address to serve on too; port 0 picks a free one. With `tls`, HTTPS (Docker's --tlsverify). */
+  tcp?: { host?: string; port: number; tls?: TlsOptions };
   /** Diagnostics: requests that hit a bug (500), and listener errors; never a client's mistakes. */
   logger?: (line: string) => void;
 }
@@ -54,7 +56,7 @@ export class EngineApiServer {
       });
       await this.start((s, done) => s.listen(socketPath, done));
     }
-    if (tcp) this.tcpServer = await this.start((s, done) => s.listen(tcp.port, tcp.host ?? '127.0.0.1', done));
+    if (tcp) this.tcpServer = await this.start((s, done) => s.listen(tcp.port, tcp.host ?? '127.0.0.1', done), tcp.tls);
   }
 
   /** The TCP port served, once listening. */
@@ -85,8 +87,10 @@ export class EngineApiServer {
     void this.serve(req, res);
   };
 
-  private start(listen: (s: Server, done: () => void) => void): Promise<Server> {
-    const server = createServer(this.handle);
+  private start(listen: (s: Server, done: () => void) => void, tls?: TlsOptions): Promise<Server> {
+    const server = tls ? createHttpsServer(tls, this.handle) : createServer(this.handle);
+    // A client that fails the TLS handshake (no certificate, another CA) is simply not served.
+    if (tls) server.on('tlsClientError', noop);
     this.servers.push(server);
     // Not HTTP at all, or a connection reset mid-request: answer if the socket still listens.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {

@@ -58,8 +58,8 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const api = await startDockerApi(engine, flags.listenControlApi, flags.listenDockerApi, d, log);
-  log('info', 'swarmd', `Docker API on unix://${flags.listenControlApi}${api.tcp ? ` and ${api.tcp}` : ''}`);
+  const api = await startDockerApi(engine, flags.listenControlApi, flags.listenDockerApi, flags.stateDir, log);
+  log('info', 'swarmd', `Docker API on unix://${flags.listenControlApi}${api.tcp ? ` and ${api.tcp} (TLS: DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=${flags.stateDir}/docker-tls)` : ''}`);
 
   if (!resumed && !flags.inactive) {
     try {

@@ -4,10 +4,11 @@ const benches: Record<string, () => Promise<void>> = {
   raft: async () => (await import('./raft.ts')).benchRaft(),
   failover: async () => (await import('./failover.ts')).benchFailover(),
   sched: async () => (await import('./sched.ts')).benchSched(),
+  cluster: async () => (await import('./cluster.ts')).benchCluster(),
 };
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && !all[i - 1]?.startsWith('--'));
   const unknown = names.filter((n) => !(n in benches));
   if (unknown.length > 0) {
     console.error(`unknown benchmark ${unknown.join(', ')}; available: ${Object.keys(benches).join(', ')}`);

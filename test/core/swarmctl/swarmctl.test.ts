@@ -41,7 +41,7 @@ beforeAll(async () => {
       if (level === 'error' || process.env.SWARMD_TEST_LOG) console.log(`[node-1] ${level} ${c}: ${line}`);
     },
   });
-  api = await startDockerApi(new SwarmdEngine(daemon), socket, undefined, daemon, () => {});
+  api = await startDockerApi(new SwarmdEngine(daemon), socket, undefined, daemon.dir.dir, () => {});
   await daemon.init({});
 });
 

@@ -49,7 +49,7 @@ describe('dockerode against swarmd', () => {
     })) as { id?: string; ID?: string };
     const id = created.id ?? created.ID;
     expect(id).toMatch(/^\w{25}$/);
-    const services = await tlsDocker.listServices({ status: true } as never);
+    const services = (await tlsDocker.listServices({ status: true } as never)) as unknown as { Spec?: { Name?: string } }[];
     expect(services.map((s) => s.Spec?.Name)).toEqual(['web']);
     await waitFor(async () => (await tlsDocker.listTasks({ filters: { service: ['web'], 'desired-state': ['running'] } })).filter((t) => t.Status?.State === 'running').length === 2, 20_000, 'two running');
 

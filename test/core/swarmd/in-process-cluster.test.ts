@@ -1,49 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestExecutor } from '../../../core/agent/test-executor.ts';
-import { systemClock } from '../../../core/clock.ts';
+import { InProcessNodes, until } from './fixture.ts';
 import { createService } from '../../../core/manager/control/services.ts';
 import { systemRandom } from '../../../core/random.ts';
-import { Swarmd } from '../../../core/swarmd/daemon.ts';
 
 // Several swarmd nodes in one process: real TLS on loopback, real state directories, the test
 // executor for tasks. The multi-process tests (test/e2e) kill real swarmd processes.
 
-const nodes: Swarmd[] = [];
-const dirs: string[] = [];
+const lab = new InProcessNodes();
+const node = (name: string) => lab.node(name);
 afterEach(async () => {
-  for (const n of nodes.splice(0)) await n.stop();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  await lab.cleanup();
 });
-
-async function node(name: string): Promise<Swarmd> {
-  const dir = await mkdtemp(join(tmpdir(), `swarmd-${name}-`));
-  dirs.push(dir);
-  const n = new Swarmd({
-    stateDir: dir,
-    hostname: name,
-    listenAddr: '127.0.0.1:0',
-    profile: 'lab',
-    clock: systemClock,
-    random: systemRandom,
-    makeExecutor: () => new TestExecutor({ clock: systemClock }),
-    log: (level, c, line) => {
-      if (level === 'error' || process.env.SWARMD_TEST_LOG) console.log(`[${name}] ${level} ${c}: ${line}`);
-    },
-  });
-  nodes.push(n);
-  return n;
-}
-
-async function until(pred: () => boolean, ms = 15_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('swarmd nodes over mutual TLS', () => {
   it('init, join a worker and a manager with the tokens, and run a service across them', async () => {

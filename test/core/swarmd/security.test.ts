@@ -1,45 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestExecutor } from '../../../core/agent/test-executor.ts';
+import { InProcessNodes, until } from './fixture.ts';
 import { HOUR } from '../../../core/api/defaults.ts';
 import { parseNodeCert, tlsCredentials } from '../../../core/ca/index.ts';
 import { systemClock } from '../../../core/clock.ts';
-import { systemRandom } from '../../../core/random.ts';
 import { RpcClient } from '../../../core/rpc/client.ts';
 import { splitHostPort } from '../../../core/rpc/listener.ts';
-import { Swarmd } from '../../../core/swarmd/daemon.ts';
 import type { Credentials } from '../../../core/swarmd/state-dir.ts';
 
 // Who may do what on the cluster port, checked with real certificates over real TLS.
 
-const nodes: Swarmd[] = [];
-const dirs: string[] = [];
+const lab = new InProcessNodes();
+const node = (name: string) => lab.node(name);
 const clients: RpcClient[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
-  for (const n of nodes.splice(0)) await n.stop();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  await lab.cleanup();
 });
-
-async function node(name: string): Promise<Swarmd> {
-  const dir = await mkdtemp(join(tmpdir(), `swarmd-${name}-`));
-  dirs.push(dir);
-  const n = new Swarmd({
-    stateDir: dir,
-    hostname: name,
-    listenAddr: '127.0.0.1:0',
-    profile: 'lab',
-    clock: systemClock,
-    random: systemRandom,
-    makeExecutor: () => new TestExecutor({ clock: systemClock }),
-    log: () => {},
-  });
-  nodes.push(n);
-  return n;
-}
 
 /** A client to `addr` presenting `creds` (or no certificate at all), trusting `root`. */
 function client(addr: string, root: string, creds?: Credentials): RpcClient {
@@ -48,14 +25,6 @@ function client(addr: string, root: string, creds?: Credentials): RpcClient {
   const c = new RpcClient({ dial: () => tls.connect({ ...opts, host, port }), readyEvent: 'secureConnect', clock: systemClock, callTimeoutMs: 5_000 });
   clients.push(c);
   return c;
-}
-
-async function until(pred: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function swarm() {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // Runs the bundled swarmd (dist/swarmd.mjs, made by `npm install` or `npm run build`), or the
 // TypeScript source through tsx when there is no bundle yet.
 import { existsSync } from 'node:fs';

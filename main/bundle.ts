@@ -2,7 +2,7 @@
 // start fast and small: one file, no TypeScript loader. `npm install` runs it (prepare), and the
 // tests that start real swarmd processes run it once before they begin.
 
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,21 @@ export const PROGRAMS = {
   swarmd: 'core/swarmd/main.ts',
   swarmctl: 'core/swarmctl/main.ts',
 } as const;
+
+/**
+ * zod exports every message locale (about 600 KiB of the bundle); swarmlab speaks English only, and
+ * each node's memory counts when a laptop runs a dozen of them.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: "export { default as en } from './en.js';",
+      loader: 'js',
+      resolveDir: join(root, 'node_modules', 'zod', 'v4', 'locales'),
+    }));
+  },
+};
 
 export async function bundle(names: (keyof typeof PROGRAMS)[] = Object.keys(PROGRAMS) as (keyof typeof PROGRAMS)[]): Promise<string[]> {
   const out: string[] = [];
@@ -25,6 +40,7 @@ export async function bundle(names: (keyof typeof PROGRAMS)[] = Object.keys(PROG
       format: 'esm',
       target: 'node20',
       sourcemap: 'linked',
+      plugins: [zodEnglishOnly],
       logLevel: 'warning',
       // Packages that use require() inside an ES module bundle need a require of their own.
       banner: { js: "import { createRequire as __swarmlabRequire } from 'node:module'; const require = __swarmlabRequire(import.meta.url);" },

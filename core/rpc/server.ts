@@ -76,7 +76,12 @@ export class RpcServer {
     const send = (f: ResponseFrame) => {
       if (!closed && !socket.destroyed) socket.write(encodeFrame(f));
     };
-    const ctx = (): CallContext => ({ peer: this.opts.identify(socket), remoteAddress: socket.remoteAddress ?? '' });
+    // A connection's certificate cannot change: read it once, not for every Raft message.
+    let identity: { peer: Peer | undefined } | undefined;
+    const ctx = (): CallContext => {
+      identity ??= { peer: this.opts.identify(socket) };
+      return { peer: identity.peer, remoteAddress: socket.remoteAddress ?? '' };
+    };
     const cleanup = () => {
       if (closed) return;
       closed = true;

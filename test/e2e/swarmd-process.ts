@@ -9,6 +9,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { swarmdCommand } from '../../core/swarmd/launch.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SWARMD = join(ROOT, 'dist', 'swarmd.mjs');
@@ -48,11 +49,8 @@ export class SwarmdProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [SWARMD, '-d', this.dir, '--hostname', this.name, '--listen-control-api', this.socket, '--listen-remote-api', `${this.ip}:0`, ...this.args],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const cmd = swarmdCommand(['-d', this.dir, '--hostname', this.name, '--listen-control-api', this.socket, '--listen-remote-api', `${this.ip}:0`, ...this.args], SWARMD);
+    const child = spawn(cmd.file, cmd.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const keep = (b: Buffer) => {
       for (const line of b.toString().split('\n')) if (line) this.log.push(line);

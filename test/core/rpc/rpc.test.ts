@@ -14,15 +14,18 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(configure: (s: RpcServer) => void): Promise<{ client: RpcClient; l: Listening; server: RpcServer }> {
+async function setup(configure: (s: RpcServer) => void): Promise<{ client: RpcClient; l: Listening; server: RpcServer; connect: () => RpcClient }> {
   const server = new RpcServer({ identify: () => identity, refuse: (p) => (p.nodeId === 'removed' ? 'node removed was removed from the swarm' : undefined) });
   configure(server);
   const l = await listen(server, '127.0.0.1:0', undefined);
   cleanups.push(() => l.close());
   const [host, port] = [l.addr.split(':')[0]!, Number(l.addr.split(':')[1])];
-  const client = new RpcClient({ dial: () => net.connect(port, host), readyEvent: 'connect', clock: systemClock, callTimeoutMs: 2_000 });
-  cleanups.push(() => client.close());
-  return { client, l, server };
+  const connect = () => {
+    const c = new RpcClient({ dial: () => net.connect(port, host), readyEvent: 'connect', clock: systemClock, callTimeoutMs: 2_000 });
+    cleanups.push(() => c.close());
+    return c;
+  };
+  return { client: connect(), l, server, connect };
 }
 
 describe('cluster-port RPC', () => {
@@ -54,20 +57,26 @@ describe('cluster-port RPC', () => {
   });
 
   it('refuses manager methods to workers and node methods to peers without a certificate', async () => {
-    const { client } = await setup((s) => {
+    // The identity is read once per connection (a TLS certificate cannot change): a new peer is a new connection.
+    const { connect } = await setup((s) => {
       s.call('raft', 'manager', () => 'ok');
       s.call('dispatch', 'node', () => 'ok');
       s.call('ca', 'anyone', () => 'ok');
     });
     identity = { nodeId: 'w1', role: 'worker', clusterId: 'c' };
-    await expect(client.call('raft', {})).rejects.toMatchObject({ code: 'permission-denied', message: 'raft is for managers; node w1 has a worker certificate' });
-    expect(await client.call('dispatch', {})).toBe('ok');
+    const worker = connect();
+    await expect(worker.call('raft', {})).rejects.toMatchObject({ code: 'permission-denied', message: 'raft is for managers; node w1 has a worker certificate' });
+    expect(await worker.call('dispatch', {})).toBe('ok');
     identity = undefined;
-    await expect(client.call('dispatch', {})).rejects.toMatchObject({ code: 'unauthenticated' });
-    expect(await client.call('ca', {})).toBe('ok');
+    const anonymous = connect();
+    await expect(anonymous.call('dispatch', {})).rejects.toMatchObject({ code: 'unauthenticated' });
+    expect(await anonymous.call('ca', {})).toBe('ok');
+    // Still the worker on its own connection.
+    expect(await worker.call('dispatch', {})).toBe('ok');
     identity = { nodeId: 'removed', role: 'manager', clusterId: 'c' };
-    await expect(client.call('raft', {})).rejects.toMatchObject({ code: 'permission-denied', message: 'node removed was removed from the swarm' });
-    await expect(client.call('nope', {})).rejects.toMatchObject({ code: 'unimplemented', message: 'unknown method nope' });
+    const removed = connect();
+    await expect(removed.call('raft', {})).rejects.toMatchObject({ code: 'permission-denied', message: 'node removed was removed from the swarm' });
+    await expect(removed.call('nope', {})).rejects.toMatchObject({ code: 'unimplemented', message: 'unknown method nope' });
   });
 
   it('streams items until the server ends, and stops the server side when the client closes', async () => {

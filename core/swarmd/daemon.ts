@@ -76,6 +76,7 @@ export class SwarmStateError extends Error {
 
 export const ALREADY_IN_SWARM = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 export const NOT_IN_SWARM = 'This node is not part of a swarm';
+export const BUSY = 'This node is already joining or creating a swarm: wait for it to finish';
 
 export class Swarmd {
   readonly dir: StateDir;
@@ -186,6 +187,17 @@ export class Swarmd {
 
   async init(req: InitRequest = {}): Promise<string> {
     if (this.st) throw new SwarmStateError(503, ALREADY_IN_SWARM);
+    if (this.localState === 'pending') throw new SwarmStateError(503, BUSY);
+    this.localState = 'pending';
+    try {
+      return await this.doInit(req);
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
+  }
+
+  private async doInit(req: InitRequest): Promise<string> {
     // Checked before anything is made, so a bad spec leaves the node as it was.
     const spec = clusterSpecFromClient(req.spec ?? {}, defaultClusterSpec(this.opts.profile));
     const listenAddr = req.listenAddr ?? this.opts.listenAddr;
@@ -231,6 +243,16 @@ export class Swarmd {
 
   async join(req: JoinRequest): Promise<void> {
     if (this.st) throw new SwarmStateError(503, ALREADY_IN_SWARM);
+    if (this.localState === 'pending') throw new SwarmStateError(503, BUSY);
+    try {
+      await this.doJoin(req);
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
+  }
+
+  private async doJoin(req: JoinRequest): Promise<void> {
     const addrs = req.remoteAddrs.filter((a) => a);
     if (addrs.length === 0) throw new SwarmStateError(400, 'at least 1 RemoteAddr is required to join');
     this.localState = 'pending';
@@ -262,6 +284,16 @@ export class Swarmd {
     this.startWorker();
     this.localState = 'active';
     this.log('info', `joined cluster ${joined.clusterId} as ${joined.role} ${joined.nodeId}`);
+  }
+
+  /** After a failed init or join: outside the swarm again, or in error if it got half way. */
+  private failed(err: unknown): void {
+    if (this.st) {
+      this.localState = 'error';
+      this.lastError = (err as Error).message;
+    } else {
+      this.localState = 'inactive';
+    }
   }
 
   async leave(force: boolean): Promise<void> {

@@ -499,9 +499,10 @@ export class Swarmd {
   private async stopRoles(): Promise<void> {
     this.agent?.stop();
     this.agent = undefined;
-    const exec = this.executor as (Executor & { shutdown?: () => Promise<void> }) | undefined;
+    const exec = this.executor as (Executor & { close?: () => Promise<void> }) | undefined;
     this.executor = undefined;
-    await exec?.shutdown?.();
+    // Tasks die with the node, as containers die with their machine.
+    await exec?.close?.();
     await this.stopManager();
     await this.listening?.close();
     this.listening = undefined;

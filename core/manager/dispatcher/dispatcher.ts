@@ -57,7 +57,7 @@ export interface DispatcherOptions {
   graceMultiplier?: number;
   /** Grace multiplier for nodes left `unknown` by a leader change (SwarmKit: twice the normal). */
   unknownGraceMultiplier?: number;
-  /** Every period is drawn from [period, period x (1 + jitter)] (default 0.1). */
+  /** Every period is drawn from period x [1 - jitter, 1 + jitter] (default 0.1, SwarmKit's 500 ms of 5 s). */
   jitter?: number;
   /** Status reports and node changes are written this long after the first one queued (ms, default 10). */
   statusBatchMs?: number;
@@ -328,7 +328,8 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
   /** A period drawn from [base, base x (1 + jitter)], whole milliseconds. */
   private choosePeriod(): number {
     const base = this.basePeriodMs;
-    return Math.max(1, Math.round(base + this.ctx.random.next() * base * this.jitter));
+    // SwarmKit's period chooser: the period plus or minus epsilon (500 ms of 5 s), so nodes spread out.
+    return Math.max(1, Math.round(base + (2 * this.ctx.random.next() - 1) * base * this.jitter));
   }
 
   private armExpiry(s: Session, periodMs: number): void {

@@ -1,0 +1,165 @@
+// The machine's SSH server in this process, against a fake socket path: PTY consoles, resize, exec exit
+// codes, key checks, and the OpenSSH client with the printed command line.
+
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sshArgs, sshCommandLine } from '../../../vm/local/ssh-command.ts';
+import { authorizeKey, ensureKeyPair, generateEd25519KeyPair } from '../../../vm/local/ssh-keys.ts';
+import { startSshServer, type SshServer } from '../../../vm/local/ssh-server.ts';
+import { connect, Console, exec, type Connected } from './ssh-client.ts';
+
+const HOST = '127.0.0.1';
+let dir: string;
+let server: SshServer;
+let labKey: string;
+let socket: string;
+const opened: Connected[] = [];
+
+async function login(key = labKey, user = 'docker'): Promise<Connected> {
+  const c = await connect(HOST, server.port, key, user);
+  opened.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'swarmlab-ssh-'));
+  socket = join(dir, 'm1', 'docker.sock');
+  const lab = await ensureKeyPair(join(dir, 'keys', 'id_ed25519'));
+  labKey = lab.privateKey;
+  await authorizeKey(join(dir, 'm1', 'ssh', 'authorized_keys'), lab.publicKey);
+  server = await startSshServer({ host: HOST, port: 0, dir: join(dir, 'm1', 'ssh'), machineName: 'm1', socketPath: socket, home: join(dir, 'm1') });
+});
+
+afterAll(async () => {
+  for (const c of opened) c.close();
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('lab keys', () => {
+  it('makes the pair once, the private half readable by its owner only', async () => {
+    const path = join(dir, 'keys', 'id_ed25519');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const again = await ensureKeyPair(path);
+    expect(again.privateKey).toBe(labKey);
+    expect((await readFile(`${path}.pub`, 'utf8')).startsWith('ssh-ed25519 ')).toBe(true);
+  });
+
+  it('authorizes a key once', async () => {
+    const file = join(dir, 'm1', 'ssh', 'authorized_keys');
+    const pub = (await readFile(join(dir, 'keys', 'id_ed25519.pub'), 'utf8')).trim();
+    await authorizeKey(file, pub);
+    expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('keeps the host key across restarts', async () => {
+    const again = await startSshServer({ host: HOST, port: 0, dir: join(dir, 'm1', 'ssh'), machineName: 'm1', socketPath: socket, home: join(dir, 'm1') });
+    try {
+      expect(again.hostPublicKey).toBe(server.hostPublicKey);
+      expect(again.port).not.toBe(server.port);
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+describe('console in a PTY', () => {
+  it('has the machine socket in DOCKER_HOST, a /dev/pts terminal and a prompt with the machine name', async () => {
+    const con = await Console.open(await login());
+    await con.waitFor(/docker@m1:~\$ /);
+    con.type('echo "DH=$DOCKER_HOST SS=$SWARM_SOCKET HN=$HOSTNAME"; tty; exit\n');
+    await con.closed;
+    expect(con.output).toContain(`DH=unix://${socket} SS=${socket} HN=m1`);
+    expect(con.output).toMatch(/\/dev\/pts\/\d+/);
+  });
+
+  it('passes a window resize on to the PTY', async () => {
+    const con = await Console.open(await login(), { rows: 24, cols: 80, term: 'xterm' });
+    await con.waitFor(/\$ $/);
+    con.type('stty size\n');
+    await con.waitFor(/^24 80\r?$/m);
+    const mark = con.output.length;
+    con.stream.setWindow(50, 132, 0, 0);
+    con.type('stty size\n');
+    await con.waitFor(/^50 132\r?$/m, 15_000, mark);
+    con.type('exit\n');
+    await con.closed;
+  });
+
+  it('interrupts the foreground job with Ctrl-C and keeps the shell', async () => {
+    const con = await Console.open(await login());
+    await con.waitFor(/\$ $/);
+    const started = Date.now();
+    con.type('sleep 30\n');
+    await con.waitFor(/sleep 30\r?\n/);
+    con.type('\x03');
+    con.type('echo "still $((40 + 2))"\n');
+    await con.waitFor(/still 42/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    con.type('exit 5\n');
+    await con.closed;
+  });
+
+  it('has swarmctl and docker on PATH and honours the client TERM', async () => {
+    const c = await login();
+    const r = await exec(c, 'command -v swarmctl; command -v docker; echo "T=$TERM"', { rows: 24, cols: 80, term: 'vt100' });
+    expect(r.stdout).toMatch(/\/swarmctl\r?\n/);
+    if (existsSync('/usr/local/bin/docker')) expect(r.stdout).toMatch(/\/docker\r?\n/);
+    expect(r.stdout).toContain('T=vt100');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('exec', () => {
+  it('returns the exit status, over pipes and in a PTY', async () => {
+    const c = await login();
+    expect((await exec(c, "sh -c 'exit 3'")).code).toBe(3);
+    expect((await exec(c, "sh -c 'exit 4'", { rows: 24, cols: 80, term: 'xterm' })).code).toBe(4);
+  });
+
+  it('keeps stdout and stderr apart without a PTY', async () => {
+    const r = await exec(await login(), 'echo out; echo err >&2; test -t 0 || echo notty');
+    expect(r.stdout).toBe('out\nnotty\n');
+    expect(r.stderr).toBe('err\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('reports a command killed by a signal', async () => {
+    const r = await exec(await login(), 'kill -TERM $$');
+    // ssh2's client puts back the SIG prefix that the protocol leaves out.
+    expect(r.signal).toBe('SIGTERM');
+  });
+});
+
+describe('authentication', () => {
+  it('refuses a key that is not authorized', async () => {
+    const stranger = generateEd25519KeyPair('stranger').privateKey;
+    await expect(connect(HOST, server.port, stranger)).rejects.toThrow(/authentication/i);
+  });
+
+  it('takes any user name with the lab key', async () => {
+    const r = await exec(await login(labKey, 'student'), 'echo "$USER"');
+    expect(r.stdout).toBe('student\n');
+  });
+});
+
+describe('OpenSSH client', () => {
+  it('connects with the printed command line', async () => {
+    const key = join(dir, 'keys', 'id_ed25519');
+    const ep = { host: HOST, port: server.port, keyPath: key };
+    expect(sshCommandLine(ep)).toBe(
+      `ssh -i ${key} -p ${server.port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=quiet -o IdentitiesOnly=yes docker@${HOST}`,
+    );
+    const out = await new Promise<{ stdout: string; code: number }>((resolve) => {
+      execFile('ssh', ['-o', 'BatchMode=yes', ...sshArgs(ep, ['echo ok; exit 7'])], { timeout: 20_000 }, (err, stdout) =>
+        resolve({ stdout, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }),
+      );
+    });
+    expect(out.stdout).toBe('ok\n');
+    expect(out.code).toBe(7);
+  });
+});

@@ -1,0 +1,129 @@
+// One SSH session channel on a lab machine: its pty, env and window-change requests, and the shell or
+// command it runs, in a real PTY when the client asked for one and over plain pipes when not.
+
+import { spawn as spawnChild } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import pty from 'node-pty';
+import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import { acceptsClientEnv, type Shell } from './ssh-shell.ts';
+
+type Running =
+  | { kind: 'pty'; proc: pty.IPty }
+  | { kind: 'pipes'; proc: ReturnType<typeof spawnChild> };
+
+const SIGNALS = osConstants.signals as Record<string, number>;
+
+function signalName(n: number | undefined): string | undefined {
+  if (!n) return undefined;
+  return Object.keys(SIGNALS).find((k) => SIGNALS[k] === n);
+}
+
+/** Ends the channel the way OpenSSH's server does: exit-status (or exit-signal), then EOF and close. */
+function finish(stream: ServerChannel, code: number | null, signal: string | undefined): void {
+  try {
+    // ssh2 wants the signal name without its SIG prefix.
+    if (signal) stream.exit(signal.replace(/^SIG/, ''), false, '');
+    else stream.exit(code ?? 0);
+    stream.end();
+  } catch {
+    // The client went away first: nothing left to tell it.
+  }
+}
+
+/**
+ * Takes the session's requests as they come (the shell may still be being prepared: requests that
+ * arrive meanwhile must not be lost); `track` registers a way to end its process on server close.
+ */
+export function handleSession(session: Session, shellReady: Promise<Shell>, track: (stop: () => void) => () => void): void {
+  let ptyInfo: PseudoTtyInfo | undefined;
+  const clientEnv: Record<string, string> = {};
+  let running: Running | undefined;
+
+  session.on('pty', (accept, _reject, info) => {
+    ptyInfo = info;
+    accept?.();
+  });
+  session.on('window-change', (accept, _reject, info) => {
+    if (ptyInfo) ptyInfo = { ...ptyInfo, cols: info.cols, rows: info.rows };
+    if (running?.kind === 'pty' && info.cols > 0 && info.rows > 0) running.proc.resize(info.cols, info.rows);
+    accept?.();
+  });
+  session.on('env', (accept, reject, info) => {
+    if (!acceptsClientEnv(info.key)) return reject?.();
+    clientEnv[info.key] = info.val;
+    accept?.();
+  });
+  session.on('signal', (accept, reject, info) => {
+    if (!running || !(`SIG${info.name}` in SIGNALS)) return reject?.();
+    running.proc.kill(`SIG${info.name}` as NodeJS.Signals);
+    accept?.();
+  });
+
+  const start = (shell: Shell, stream: ServerChannel, args: string[]) => {
+    const env = { ...shell.env, ...clientEnv };
+    if (ptyInfo) {
+      if (ptyInfo.term) env.TERM = ptyInfo.term;
+      const proc = pty.spawn(shell.program, args, {
+        name: env.TERM,
+        cols: ptyInfo.cols > 0 ? ptyInfo.cols : 80,
+        rows: ptyInfo.rows > 0 ? ptyInfo.rows : 24,
+        cwd: shell.home,
+        env,
+        // Raw bytes both ways: a UTF-8 character split across two reads must not be mangled.
+        encoding: null,
+      });
+      running = { kind: 'pty', proc };
+      let exited = false;
+      const hangUp = () => {
+        // Never signal a pid the system may have handed to another process since.
+        if (!exited) proc.kill('SIGHUP');
+      };
+      const untrack = track(hangUp);
+      proc.onData((data) => stream.write(data));
+      stream.on('data', (data: Buffer) => proc.write(data));
+      proc.onExit(({ exitCode, signal }) => {
+        exited = true;
+        untrack();
+        finish(stream, exitCode, signalName(signal));
+      });
+      // A client that closes its channel hangs up the terminal, as a dropped line would.
+      stream.on('close', hangUp);
+    } else {
+      const proc = spawnChild(shell.program, args, { cwd: shell.home, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      running = { kind: 'pipes', proc };
+      const untrack = track(() => proc.kill('SIGTERM'));
+      proc.stdout.pipe(stream, { end: false });
+      proc.stderr.pipe(stream.stderr, { end: false });
+      stream.pipe(proc.stdin);
+      proc.stdin.on('error', () => {});
+      proc.on('error', (err) => {
+        untrack();
+        stream.stderr.write(`${err.message}\n`);
+        finish(stream, 127, undefined);
+      });
+      // 'close' comes after stdout and stderr are drained, so no output is cut off.
+      proc.on('close', (code, signal) => {
+        untrack();
+        finish(stream, code, signal ?? undefined);
+      });
+      stream.on('close', () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGHUP');
+      });
+    }
+  };
+
+  const launch = (stream: ServerChannel | undefined, args: (shell: Shell) => string[]) => {
+    if (!stream) return;
+    shellReady.then(
+      (shell) => start(shell, stream, args(shell)),
+      (err: unknown) => {
+        stream.stderr.write(`swarmlab: cannot start a shell: ${(err as Error).message}\r\n`);
+        finish(stream, 1, undefined);
+      },
+    );
+  };
+  session.on('shell', (accept) => launch(accept(), (shell) => (ptyInfo ? shell.interactiveArgs : [])));
+  session.on('exec', (accept, _reject, info) => launch(accept(), () => ['-c', info.command]));
+  session.on('subsystem', (_accept, reject) => reject?.());
+  session.on('sftp', (_accept, reject) => reject?.());
+}

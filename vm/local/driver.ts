@@ -1,0 +1,260 @@
+// The local driver: a machine is a swarmd process on this host, detached in its own process group,
+// with its state directory, API socket, log and pid file in the machine's directory. Its tasks'
+// real processes live in process groups of their own (core/executor/child-process.ts), so killing
+// or freezing a machine reaches them one by one: while swarmd is frozen its children stay its
+// children (even exited ones remain as zombies), which keeps their group IDs from being reused.
+
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { swarmdCommand } from '../../core/swarmd/launch.ts';
+import type { MachineConfig } from '../config.ts';
+import type { Driver, MachineState, Progress, SshEndpoint, StartResult } from '../driver.ts';
+import { ping } from '../engine-api.ts';
+import { MachineError } from '../errors.ts';
+import type { MachinePaths } from '../store.ts';
+import { fileSize, tail } from './log-file.ts';
+import { descendants, listProcesses, processesWithEnv, processInfo, signalGroup, type ProcessInfo } from './processes.ts';
+
+export interface LocalDriverOptions {
+  /**
+   * The machine's process. swarmd by default; a machine process that also serves SSH (runSwarmd
+   * beside an SSH server) takes the same arguments.
+   */
+  command?: (args: string[]) => { file: string; args: string[] };
+  /** More swarmd flags (e.g. --profile swarm, --log-level debug). */
+  extraArgs?: string[];
+  startTimeoutMs?: number;
+  stopTimeoutMs?: number;
+}
+
+const POLL_MS = 50;
+
+export class LocalDriver implements Driver {
+  readonly driverName = 'local';
+
+  constructor(
+    readonly config: MachineConfig,
+    readonly paths: MachinePaths,
+    private readonly opts: LocalDriverOptions = {},
+  ) {}
+
+  /** swarmd's command line: swarm mode off until `docker swarm init/join` through the API, as a fresh Docker host. */
+  swarmdArgs(): string[] {
+    const c = this.config;
+    return [
+      '--inactive',
+      '-d', this.paths.state,
+      '--hostname', c.name,
+      '--listen-control-api', this.paths.socket,
+      '--listen-remote-api', `${c.ip}:${c.swarmPort}`,
+      ...(this.opts.extraArgs ?? []),
+    ];
+  }
+
+  async create(progress?: Progress): Promise<void> {
+    this.checkIsolation();
+    await mkdir(this.paths.state, { recursive: true });
+    await this.start(progress);
+  }
+
+  async start(progress?: Progress): Promise<StartResult> {
+    const state = await this.status();
+    if (state === 'Running') return 'already-running';
+    if (state === 'Paused') {
+      await this.resume();
+      return 'resumed';
+    }
+    this.checkIsolation();
+    await mkdir(this.paths.state, { recursive: true });
+    await this.forgetProcess();
+    const logFrom = await fileSize(this.paths.log);
+    const out = openSync(this.paths.log, 'a');
+    let child;
+    try {
+      writeSync(out, `--- swarmlab ${new Date().toISOString()}: starting machine ${this.config.name}\n`);
+      progress?.(`(${this.config.name}) Starting swarmd on ${this.config.ip}:${this.config.swarmPort}...`);
+      const cmd = (this.opts.command ?? swarmdCommand)(this.swarmdArgs());
+      child = spawn(cmd.file, cmd.args, { detached: true, stdio: ['ignore', out, out], cwd: this.paths.dir });
+    } finally {
+      closeSync(out);
+    }
+    let exit: string | undefined;
+    child.once('exit', (code, signal) => (exit = signal ? `was killed by ${signal}` : `exited with code ${code}`));
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (err) => reject(new MachineError(`machine "${this.config.name}": cannot run ${child.spawnfile}: ${err.message}`)));
+    });
+    child.unref();
+    await writeFile(this.paths.pid, `${child.pid}\n`);
+
+    progress?.(`(${this.config.name}) Waiting for the Docker API at ${this.url()}...`);
+    const timeout = this.opts.startTimeoutMs ?? 20_000;
+    const deadline = Date.now() + timeout;
+    while (!(await ping(this.paths.socket, 1_000))) {
+      if (exit !== undefined || Date.now() > deadline) {
+        const why = exit !== undefined ? `swarmd ${exit}` : `its Docker API did not answer within ${timeout / 1000} s`;
+        if (exit === undefined) await this.kill();
+        const lines = await tail(this.paths.log, logFrom);
+        throw new MachineError(`machine "${this.config.name}" did not start: ${why}; the end of ${this.paths.log}:\n${lines}`);
+      }
+      await sleep(POLL_MS);
+    }
+    return 'started';
+  }
+
+  async stop(progress?: Progress): Promise<void> {
+    const p = await this.process();
+    if (!p) return this.forgetProcess();
+    if (isStopped(p)) await this.resume();
+    progress?.(`(${this.config.name}) Stopping swarmd (pid ${p.pid})...`);
+    try {
+      process.kill(p.pid, 'SIGTERM');
+    } catch {
+      /* it ended meanwhile */
+    }
+    if (!(await this.waitGone(p.pid, this.opts.stopTimeoutMs ?? 10_000))) {
+      progress?.(`(${this.config.name}) swarmd did not stop in time: killing it`);
+      await this.kill();
+      return;
+    }
+    // swarmd ends its tasks when it stops; one that left its group is found by its environment.
+    await this.killLeftoverTasks();
+    await this.forgetProcess();
+  }
+
+  async kill(): Promise<void> {
+    const p = await this.process();
+    if (p) {
+      // Frozen first, so that it starts no task between the look at its children and the kill.
+      signalGroup(p.pgid, 'SIGSTOP');
+      for (const g of await this.taskGroups(p)) signalGroup(g, 'SIGKILL');
+      signalGroup(p.pgid, 'SIGKILL');
+      if (!(await this.waitGone(p.pid, 10_000))) throw new MachineError(`machine "${this.config.name}": swarmd (pid ${p.pid}) survived SIGKILL`);
+    }
+    await this.killLeftoverTasks();
+    await this.forgetProcess();
+  }
+
+  async pause(): Promise<void> {
+    const p = await this.running('pause');
+    signalGroup(p.pgid, 'SIGSTOP');
+    for (const g of await this.taskGroups(p)) signalGroup(g, 'SIGSTOP');
+    await this.waitState(p.pid, true);
+  }
+
+  async resume(): Promise<void> {
+    const p = await this.running('resume');
+    for (const g of await this.taskGroups(p)) signalGroup(g, 'SIGCONT');
+    signalGroup(p.pgid, 'SIGCONT');
+    await this.waitState(p.pid, false);
+  }
+
+  async remove(): Promise<void> {
+    await this.kill();
+  }
+
+  async status(): Promise<MachineState> {
+    const p = await this.process();
+    if (!p) return 'Stopped';
+    return isStopped(p) ? 'Paused' : 'Running';
+  }
+
+  address(): string {
+    return this.config.ip;
+  }
+
+  url(): string {
+    return `unix://${this.paths.socket}`;
+  }
+
+  ssh(): SshEndpoint {
+    return { host: this.config.ip, port: this.config.sshPort, user: 'docker' };
+  }
+
+  /** The machine's swarmd, if the pid file names a live process that is this machine's (pids get reused). */
+  async process(): Promise<ProcessInfo | undefined> {
+    let pid: number;
+    try {
+      pid = Number.parseInt(await readFile(this.paths.pid, 'utf8'), 10);
+    } catch {
+      return undefined;
+    }
+    if (!(pid > 0)) return undefined;
+    const p = await processInfo(pid);
+    if (!p || p.state === 'Z' || !p.command.includes(this.paths.state)) return undefined;
+    return p;
+  }
+
+  private checkIsolation(): void {
+    if (this.config.isolation !== 'process') {
+      throw new MachineError(`machine "${this.config.name}": the local driver does not support --isolation ${this.config.isolation} yet (use --isolation process)`);
+    }
+  }
+
+  private async running(what: string): Promise<ProcessInfo> {
+    const p = await this.process();
+    if (!p) throw new MachineError(`cannot ${what} machine "${this.config.name}": it is not running`);
+    return p;
+  }
+
+  /** Process groups of swarmd's task processes (its descendants outside its own group). */
+  private async taskGroups(p: ProcessInfo): Promise<Set<number>> {
+    const groups = new Set<number>();
+    for (const d of descendants(p.pid, await listProcesses())) if (d.pgid !== p.pgid) groups.add(d.pgid);
+    return groups;
+  }
+
+  private async killLeftoverTasks(): Promise<void> {
+    const nodeId = await this.nodeId();
+    if (!nodeId) return;
+    const pids = await processesWithEnv('SWARMLAB_NODE_ID', nodeId);
+    for (const pid of pids) {
+      const p = await processInfo(pid);
+      if (p) signalGroup(p.pgid, 'SIGKILL');
+    }
+  }
+
+  private async nodeId(): Promise<string | undefined> {
+    try {
+      const id = (JSON.parse(await readFile(path.join(this.paths.state, 'node.json'), 'utf8')) as { nodeId?: unknown }).nodeId;
+      return typeof id === 'string' && id ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async forgetProcess(): Promise<void> {
+    await rm(this.paths.pid, { force: true });
+    await rm(this.paths.socket, { force: true });
+  }
+
+  private async waitGone(pid: number, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() <= deadline) {
+      const p = await processInfo(pid);
+      if (!p || p.state === 'Z') return true;
+      await sleep(POLL_MS);
+    }
+    return false;
+  }
+
+  private async waitState(pid: number, stopped: boolean): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() <= deadline) {
+      const p = await processInfo(pid);
+      if (!p || isStopped(p) === stopped) return;
+      await sleep(POLL_MS);
+    }
+    throw new MachineError(`machine "${this.config.name}": swarmd (pid ${pid}) did not ${stopped ? 'freeze' : 'resume'} within 5 s`);
+  }
+}
+
+function isStopped(p: ProcessInfo): boolean {
+  return p.state === 'T' || p.state === 't';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

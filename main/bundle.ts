@@ -1,5 +1,5 @@
-// Bundles the command-line programs (swarmd, swarmctl) into single ES modules under dist/, so they
-// start fast and small: one file, no TypeScript loader. `npm install` runs it (prepare), and the
+// Bundles the command-line programs (swarmd, swarmctl, a lab machine) into single ES modules under
+// dist/, so they start fast and small: one file, no TypeScript loader. `npm install` runs it (prepare), and the
 // tests that start real swarmd processes run it once before they begin.
 
 import { build, type Plugin } from 'esbuild';
@@ -11,7 +11,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PROGRAMS = {
   swarmd: 'core/swarmd/main.ts',
   swarmctl: 'core/swarmctl/main.ts',
+  machine: 'vm/local/machine-main.ts',
 } as const;
+
+/**
+ * Loaded from node_modules at run time instead of bundled: node-pty is native, and ssh2 loads its
+ * optional native crypto (and cpu-features) by relative paths that only exist in its own package.
+ */
+const EXTERNAL = ['node-pty', 'ssh2', 'cpu-features'];
 
 /**
  * zod exports every message locale (about 600 KiB of the bundle); swarmlab speaks English only, and
@@ -41,6 +48,7 @@ export async function bundle(names: (keyof typeof PROGRAMS)[] = Object.keys(PROG
       target: 'node20',
       sourcemap: 'linked',
       plugins: [zodEnglishOnly],
+      external: EXTERNAL,
       logLevel: 'warning',
       // Packages that use require() inside an ES module bundle need a require of their own.
       banner: { js: "import { createRequire as __swarmlabRequire } from 'node:module'; const require = __swarmlabRequire(import.meta.url);" },

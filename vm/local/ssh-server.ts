@@ -124,7 +124,7 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
     });
   });
   const port = (server.address() as AddressInfo).port;
-  log('info', `SSH on ${opts.host}:${port}`);
+  log('info', `ssh: listening on ${opts.host}:${port}`);
 
   return {
     host: opts.host,

@@ -1,0 +1,53 @@
+// A local lab machine's process: swarmd and its SSH server in one process, since a laptop runs many
+// machines and a second Node process each would double their memory.
+
+import { resolve } from 'node:path';
+import { runSwarmd } from '../../core/swarmd/run.ts';
+import { MACHINE_HELP, MachineFlagError, splitMachineFlags, sshPaths, type MachineFlags } from './ssh-flags.ts';
+import { startSshServer } from './ssh-server.ts';
+
+const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+
+async function main(argv: string[]): Promise<number> {
+  let machine: MachineFlags;
+  let swarmdArgs: string[];
+  try {
+    ({ machine, swarmd: swarmdArgs } = splitMachineFlags(argv));
+  } catch (err) {
+    if (err instanceof MachineFlagError) {
+      process.stderr.write(`machine: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (swarmdArgs.includes('-h') || swarmdArgs.includes('--help')) process.stdout.write(MACHINE_HELP);
+
+  return runSwarmd(swarmdArgs, async ({ flags }) => {
+    if (!machine.sshListen) return async () => {};
+    const min = LEVELS[flags.logLevel];
+    // swarmd's log format, so one machine log reads as one stream.
+    const log = (level: keyof typeof LEVELS, line: string) => {
+      if (LEVELS[level] >= min) process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${line}\n`);
+    };
+    const paths = sshPaths(machine, flags.stateDir);
+    const server = await startSshServer({
+      host: machine.sshListen.host,
+      port: machine.sshListen.port,
+      dir: paths.dir,
+      authorizedKeysPath: paths.authorizedKeys,
+      home: paths.home,
+      machineName: machine.machineName ?? flags.hostname,
+      socketPath: resolve(flags.listenControlApi),
+      log,
+    });
+    return () => server.close();
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`machine: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

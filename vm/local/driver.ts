@@ -15,6 +15,7 @@ import { ping } from '../engine-api.ts';
 import { MachineError } from '../errors.ts';
 import type { MachinePaths } from '../store.ts';
 import { fileSize, tail } from './log-file.ts';
+import { findSwarmdBundle } from './swarmd-bundle.ts';
 import { descendants, listProcesses, processesWithEnv, processInfo, signalGroup, type ProcessInfo } from './processes.ts';
 
 export interface LocalDriverOptions {
@@ -75,7 +76,7 @@ export class LocalDriver implements Driver {
     try {
       writeSync(out, `--- swarmlab ${new Date().toISOString()}: starting machine ${this.config.name}\n`);
       progress?.(`(${this.config.name}) Starting swarmd on ${this.config.ip}:${this.config.swarmPort}...`);
-      const cmd = (this.opts.command ?? swarmdCommand)(this.swarmdArgs());
+      const cmd = this.opts.command ? this.opts.command(this.swarmdArgs()) : swarmdCommand(this.swarmdArgs(), findSwarmdBundle());
       child = spawn(cmd.file, cmd.args, { detached: true, stdio: ['ignore', out, out], cwd: this.paths.dir });
     } finally {
       closeSync(out);

@@ -1,0 +1,56 @@
+// swarmlab ls: docker-machine ls's table. The SWARM column asks each running node's API for its
+// part in its swarm; a node that does not answer shows why under ERRORS instead.
+
+import { swarmRole } from '../../../vm/engine-api.ts';
+import type { MachineState } from '../../../vm/driver.ts';
+import type { Command } from '../command.ts';
+import type { CliContext } from '../io.ts';
+import { table } from '../table.ts';
+import { expectArgs } from '../usage.ts';
+
+export interface MachineRow {
+  name: string;
+  driver: string;
+  state: MachineState;
+  url: string;
+  swarm: string;
+  error: string;
+}
+
+export async function machineRows(ctx: CliContext, timeoutMs = 2_000): Promise<MachineRow[]> {
+  const listed = await ctx.machines.store.list();
+  return Promise.all(
+    listed.map(async ({ name, config, error }): Promise<MachineRow> => {
+      if (!config) return { name, driver: '', state: 'Error', url: '', swarm: '', error: error ?? '' };
+      const driver = ctx.machines.driverFor(config);
+      const row: MachineRow = { name, driver: config.driver, state: 'Error', url: '', swarm: '', error: '' };
+      try {
+        row.state = await driver.status();
+        if (row.state !== 'Running') return row;
+        row.url = driver.url();
+        row.swarm = await swarmRole(ctx.machines.store.paths(name).socket, timeoutMs);
+      } catch (err) {
+        row.error = (err as Error).message;
+      }
+      return row;
+    }),
+  );
+}
+
+export const ls: Command = {
+  name: 'ls',
+  summary: 'List machines',
+  args: '[OPTIONS]',
+  options: { quiet: { type: 'boolean', short: 'q' } },
+  optionHelp: ['  -q, --quiet              only show machine names'],
+  async run(ctx, p) {
+    expectArgs('ls', p.positionals, 0, 0);
+    if (p.values.quiet) {
+      for (const name of await ctx.machines.store.names()) ctx.out.write(`${name}\n`);
+      return 0;
+    }
+    const rows = await machineRows(ctx);
+    ctx.out.write(table(['NAME', 'DRIVER', 'STATE', 'URL', 'SWARM', 'ERRORS'], rows.map((r) => [r.name, r.driver, r.state, r.url, r.swarm, r.error])));
+    return 0;
+  },
+};

@@ -1,0 +1,5 @@
+// The swarmlab command.
+
+import { defaultContext, runCli } from './cli.ts';
+
+process.exitCode = await runCli(process.argv.slice(2), defaultContext());

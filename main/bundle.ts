@@ -1,6 +1,6 @@
 // Bundles the command-line programs (swarmd, swarmctl, a lab machine) into single ES modules under
-// dist/, so they start fast and small: one file, no TypeScript loader. `npm install` runs it (prepare), and the
-// tests that start real swarmd processes run it once before they begin.
+// dist/, so they start fast and small: one file, no TypeScript loader. `npm install` runs it
+// (prepare), and the tests that start real swarmd processes run it once before they begin.
 
 import { build, type Plugin } from 'esbuild';
 import { dirname, join } from 'node:path';

@@ -5,6 +5,7 @@ import type { DriverName, Isolation, MachineConfig } from './config.ts';
 import type { Driver, Progress } from './driver.ts';
 import { MachineError } from './errors.ts';
 import { LocalDriver, type LocalDriverOptions } from './local/driver.ts';
+import { killTree, machineProcess } from './local/machine-process.ts';
 import { MachineStore, type MachinePaths } from './store.ts';
 
 export interface Machine {
@@ -59,6 +60,9 @@ export class Machines {
       m = await this.get(name);
     } catch (err) {
       if (!(err instanceof MachineError) || !force || !(await this.store.exists(name))) throw err;
+      // Its driver is unknown, but a local machine's process can be found without it.
+      const orphan = await machineProcess(this.store.paths(name));
+      if (orphan) await killTree(orphan);
       return this.store.remove(name);
     }
     try {

@@ -1,8 +1,7 @@
 // The local driver: a machine is a swarmd process on this host, detached in its own process group,
 // with its state directory, API socket, log and pid file in the machine's directory. Its tasks'
 // real processes live in process groups of their own (core/executor/child-process.ts), so killing
-// or freezing a machine reaches them one by one: while swarmd is frozen its children stay its
-// children (even exited ones remain as zombies), which keeps their group IDs from being reused.
+// or freezing a machine reaches them group by group (machine-process.ts).
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -16,7 +15,8 @@ import { MachineError } from '../errors.ts';
 import type { MachinePaths } from '../store.ts';
 import { fileSize, tail } from './log-file.ts';
 import { findSwarmdBundle } from './swarmd-bundle.ts';
-import { descendants, listProcesses, processesWithEnv, processInfo, signalGroup, type ProcessInfo } from './processes.ts';
+import { killTree, machineProcess, taskGroups, waitGone } from './machine-process.ts';
+import { processesWithEnv, processInfo, signalGroup, type ProcessInfo } from './processes.ts';
 
 export interface LocalDriverOptions {
   /**
@@ -115,7 +115,7 @@ export class LocalDriver implements Driver {
     } catch {
       /* it ended meanwhile */
     }
-    if (!(await this.waitGone(p.pid, this.opts.stopTimeoutMs ?? 10_000))) {
+    if (!(await waitGone(p.pid, this.opts.stopTimeoutMs ?? 10_000))) {
       progress?.(`(${this.config.name}) swarmd did not stop in time: killing it`);
       await this.kill();
       return;
@@ -127,13 +127,7 @@ export class LocalDriver implements Driver {
 
   async kill(): Promise<void> {
     const p = await this.process();
-    if (p) {
-      // Frozen first, so that it starts no task between the look at its children and the kill.
-      signalGroup(p.pgid, 'SIGSTOP');
-      for (const g of await this.taskGroups(p)) signalGroup(g, 'SIGKILL');
-      signalGroup(p.pgid, 'SIGKILL');
-      if (!(await this.waitGone(p.pid, 10_000))) throw new MachineError(`machine "${this.config.name}": swarmd (pid ${p.pid}) survived SIGKILL`);
-    }
+    if (p && !(await killTree(p))) throw new MachineError(`machine "${this.config.name}": swarmd (pid ${p.pid}) survived SIGKILL`);
     await this.killLeftoverTasks();
     await this.forgetProcess();
   }
@@ -141,13 +135,13 @@ export class LocalDriver implements Driver {
   async pause(): Promise<void> {
     const p = await this.running('pause');
     signalGroup(p.pgid, 'SIGSTOP');
-    for (const g of await this.taskGroups(p)) signalGroup(g, 'SIGSTOP');
+    for (const g of await taskGroups(p)) signalGroup(g, 'SIGSTOP');
     await this.waitState(p.pid, true);
   }
 
   async resume(): Promise<void> {
     const p = await this.running('resume');
-    for (const g of await this.taskGroups(p)) signalGroup(g, 'SIGCONT');
+    for (const g of await taskGroups(p)) signalGroup(g, 'SIGCONT');
     signalGroup(p.pgid, 'SIGCONT');
     await this.waitState(p.pid, false);
   }
@@ -174,18 +168,9 @@ export class LocalDriver implements Driver {
     return { host: this.config.ip, port: this.config.sshPort, user: 'docker' };
   }
 
-  /** The machine's swarmd, if the pid file names a live process that is this machine's (pids get reused). */
-  async process(): Promise<ProcessInfo | undefined> {
-    let pid: number;
-    try {
-      pid = Number.parseInt(await readFile(this.paths.pid, 'utf8'), 10);
-    } catch {
-      return undefined;
-    }
-    if (!(pid > 0)) return undefined;
-    const p = await processInfo(pid);
-    if (!p || p.state === 'Z' || !p.command.includes(this.paths.state)) return undefined;
-    return p;
+  /** The machine's swarmd, if it runs. */
+  process(): Promise<ProcessInfo | undefined> {
+    return machineProcess(this.paths);
   }
 
   private checkIsolation(): void {
@@ -198,13 +183,6 @@ export class LocalDriver implements Driver {
     const p = await this.process();
     if (!p) throw new MachineError(`cannot ${what} machine "${this.config.name}": it is not running`);
     return p;
-  }
-
-  /** Process groups of swarmd's task processes (its descendants outside its own group). */
-  private async taskGroups(p: ProcessInfo): Promise<Set<number>> {
-    const groups = new Set<number>();
-    for (const d of descendants(p.pid, await listProcesses())) if (d.pgid !== p.pgid) groups.add(d.pgid);
-    return groups;
   }
 
   private async killLeftoverTasks(): Promise<void> {
@@ -229,16 +207,6 @@ export class LocalDriver implements Driver {
   private async forgetProcess(): Promise<void> {
     await rm(this.paths.pid, { force: true });
     await rm(this.paths.socket, { force: true });
-  }
-
-  private async waitGone(pid: number, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (Date.now() <= deadline) {
-      const p = await processInfo(pid);
-      if (!p || p.state === 'Z') return true;
-      await sleep(POLL_MS);
-    }
-    return false;
   }
 
   private async waitState(pid: number, stopped: boolean): Promise<void> {

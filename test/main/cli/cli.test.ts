@@ -2,6 +2,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { machineProcess } from '../../../vm/local/machine-process.ts';
+import { processInfo } from '../../../vm/local/processes.ts';
 import { Machines } from '../../../vm/machines.ts';
 import { MachineStore } from '../../../vm/store.ts';
 import { reap, tempHome } from '../../vm/helpers.ts';
@@ -147,9 +149,9 @@ describe('one machine through the CLI', () => {
     expect(r.out).toContain('Machine "cli1" was started.');
   });
 
-  it('a corrupt config shows in ls and blocks rm until -f', async () => {
+  it('a corrupt config shows in ls and blocks rm until -f, which still ends its process', async () => {
     await cli('create', 'broken');
-    await cli('kill', 'broken');
+    const pid = (await machineProcess(machines.store.paths('broken')))!.pid;
     const file = machines.store.paths('broken').config;
     await writeFile(file, '{ nope');
     const ls = await cli('ls');
@@ -159,6 +161,7 @@ describe('one machine through the CLI', () => {
     expect((await cli('start', 'broken')).err).toContain(`swarmlab: ${file} is corrupt:`);
     expect((await cli('rm', 'broken')).code).toBe(1);
     expect(await cli('rm', '-f', 'broken')).toEqual({ code: 0, out: 'About to remove broken\nSuccessfully removed broken\n', err: '' });
+    expect(await processInfo(pid)).toBeUndefined();
   });
 
   it('rm ends a running machine and deletes it', async () => {

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addressForSlot, allocateAddress } from '../../vm/address.ts';
@@ -84,6 +85,16 @@ describe('the store', () => {
     const busy = new MachineStore({ home, probe: async (ip) => ip !== addressForSlot(10, 'linux').ip, platform: 'linux' });
     expect((await busy.create({ name: 'm', driver: 'local', isolation: 'process' })).ip).toBe('127.0.0.11');
     expect(await allocateAddress(new Set(), { first: 250, probe: async () => false })).toBeUndefined();
+  });
+
+  it.runIf(process.platform === 'linux')('skips an address whose swarm port is really taken', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(2377, '127.0.0.200', r));
+    try {
+      expect(await allocateAddress(new Set(), { first: 200 })).toMatchObject({ slot: 201, ip: '127.0.0.201' });
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
   });
 
   it('own loopback addresses on Linux, own ports on 127.0.0.1 elsewhere', () => {

@@ -118,6 +118,19 @@ describe('local driver', () => {
     expect(await failing.store.exists('bad')).toBe(false);
   });
 
+  it('a machine whose API never answers is killed at the deadline', async () => {
+    const silent = new Machines(new MachineStore({ home, firstSlot: 100 }), {
+      local: { startTimeoutMs: 500, command: (args) => ({ file: process.execPath, args: ['-e', 'console.log("up, but no API"); setInterval(() => {}, 1000)', '--', ...args] }) },
+    });
+    const started = Date.now();
+    const err = await silent.create('mute', { driver: 'local', isolation: 'process' }).catch((e: Error) => e);
+    expect((err as Error).message).toContain('machine "mute" did not start: its Docker API did not answer within 0.5 s');
+    expect((err as Error).message).toContain('up, but no API');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const strays = (await listProcesses()).filter((p) => p.command.includes('up, but no API') && p.state !== 'Z');
+    expect(strays).toEqual([]);
+  });
+
   it('netns isolation is refused for now', async () => {
     await expect(machines.create('ns', { driver: 'local', isolation: 'netns' })).rejects.toThrow('does not support --isolation netns yet');
     expect(await machines.store.exists('ns')).toBe(false);

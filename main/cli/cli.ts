@@ -50,9 +50,13 @@ export function defaultContext(): CliContext {
 export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   const [name, ...rest] = argv;
   try {
-    if (name === undefined || name === '-h' || name === '--help' || (name === 'help' && rest.length === 0)) {
+    if (name === undefined) {
+      ctx.err.write(mainHelp());
+      return EXIT_USAGE;
+    }
+    if (name === '-h' || name === '--help' || (name === 'help' && rest.length === 0)) {
       ctx.out.write(mainHelp());
-      return name === undefined ? EXIT_USAGE : 0;
+      return 0;
     }
     if (name === 'help') return await runCli([rest[0]!, '--help'], ctx);
     const command = COMMANDS.find((c) => c.name === name);

@@ -31,7 +31,9 @@ describe('help and usage errors', () => {
     expect(h.out).toContain('Usage:  swarmlab create [OPTIONS] NAME');
     expect(h.out).toContain('--isolation string');
     expect((await cli('help', 'env')).out).toContain('Usage:  swarmlab env [OPTIONS] NAME');
-    expect((await cli()).code).toBe(2);
+    const bare = await cli();
+    expect(bare.code).toBe(2);
+    expect(bare.err).toContain('Commands:');
   });
 
   it('bad commands, flags and arguments exit 2 and point at the help', async () => {

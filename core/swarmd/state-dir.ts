@@ -36,6 +36,8 @@ export class StateDirError extends Error {
 }
 
 export class StateDir {
+  private saving: Promise<unknown> = Promise.resolve();
+
   constructor(readonly dir: string) {}
 
   get raftDir(): string {
@@ -71,9 +73,15 @@ export class StateDir {
     return r.data;
   }
 
-  async saveState(s: NodeState): Promise<void> {
-    await this.ensure();
-    await writeFileDurably(this.dir, 'node.json', new TextEncoder().encode(JSON.stringify(s, null, 2) + '\n'));
+  /** Saves run one after another: two at once would share the temporary file. */
+  saveState(s: NodeState): Promise<void> {
+    const write = async () => {
+      await this.ensure();
+      await writeFileDurably(this.dir, 'node.json', new TextEncoder().encode(JSON.stringify(s, null, 2) + '\n'));
+    };
+    const next = this.saving.then(write, write);
+    this.saving = next.catch(() => undefined);
+    return next;
   }
 
   async loadCredentials(): Promise<Credentials> {

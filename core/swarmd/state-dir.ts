@@ -107,6 +107,8 @@ export class StateDir {
 
   /** Forgets the swarm (`docker swarm leave`): identity, certificates, Raft log. */
   async clear(): Promise<void> {
+    // After any save still on its way, so none can bring node.json back.
+    await this.saving;
     await rm(join(this.dir, 'node.json'), { force: true });
     await rm(this.certDir, { recursive: true, force: true });
     await rm(this.raftDir, { recursive: true, force: true });

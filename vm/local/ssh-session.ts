@@ -5,6 +5,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import pty from 'node-pty';
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import { relayPtyOutput } from './ssh-pty.ts';
 import { acceptsClientEnv, type Shell } from './ssh-shell.ts';
 
 type Running =
@@ -60,6 +61,9 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
   });
 
   const start = (shell: Shell, stream: ServerChannel, args: string[]) => {
+    // This process is also the swarm node: a client that vanishes mid-write must not take it down.
+    stream.on('error', () => {});
+    stream.stderr.on('error', () => {});
     const env = { ...shell.env, ...clientEnv };
     if (ptyInfo) {
       if (ptyInfo.term) env.TERM = ptyInfo.term;
@@ -79,7 +83,7 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
         if (!exited) proc.kill('SIGHUP');
       };
       const untrack = track(hangUp);
-      proc.onData((data) => stream.write(data));
+      const closeReader = relayPtyOutput(proc, stream);
       stream.on('data', (data: Buffer) => proc.write(data));
       proc.onExit(({ exitCode, signal }) => {
         exited = true;
@@ -87,7 +91,10 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
         finish(stream, exitCode, signalName(signal));
       });
       // A client that closes its channel hangs up the terminal, as a dropped line would.
-      stream.on('close', hangUp);
+      stream.on('close', () => {
+        hangUp();
+        closeReader();
+      });
     } else {
       const proc = spawnChild(shell.program, args, { cwd: shell.home, env, stdio: ['pipe', 'pipe', 'pipe'] });
       running = { kind: 'pipes', proc };

@@ -13,6 +13,23 @@ import { startSshServer, type SshServer } from '../../../vm/local/ssh-server.ts'
 import { connect, Console, exec, type Connected } from './ssh-client.ts';
 
 const HOST = '127.0.0.1';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 let dir: string;
 let server: SshServer;
 let labKey: string;
@@ -114,6 +131,48 @@ describe('console in a PTY', () => {
   });
 });
 
+describe('console lifetime', () => {
+  it('stops a job with Ctrl-Z and brings it back with fg, as job control does', async () => {
+    const con = await Console.open(await login());
+    await con.waitFor(/\$ $/);
+    con.type('sleep 31\n');
+    await con.waitFor(/sleep 31\r?\n/);
+    con.type('\x1a');
+    await con.waitFor(/Stopped\s+sleep 31/);
+    const mark = con.output.length;
+    con.type('fg\n');
+    await con.waitFor(/sleep 31\r?\n/, 15_000, mark);
+    con.type('\x03');
+    con.type('echo "back $((6 * 7))"\n');
+    await con.waitFor(/back 42/, 15_000, mark);
+    con.type('exit\n');
+    await con.closed;
+  });
+
+  it('hangs up the shell of a client that vanishes', async () => {
+    const c = await login();
+    const con = await Console.open(c);
+    await con.waitFor(/\$ $/);
+    con.type('echo "PID=$$"\n');
+    const pid = Number((await con.waitFor(/PID=(\d+)/))[1]);
+    expect(alive(pid)).toBe(true);
+    c.client.destroy();
+    await waitUntil(() => !alive(pid), 10_000, `shell ${pid} ended`);
+  });
+
+  it('delivers a flood of output whole, however slowly it is read', async () => {
+    const con = await Console.open(await login());
+    await con.waitFor(/\$ $/);
+    const mark = con.output.length;
+    con.type("head -c 3000000 /dev/zero | tr '\\0' a; echo; echo END$((1 + 1))\n");
+    await con.waitFor(/END2\r?\n/, 30_000, mark);
+    // Only the long run: the echoed command line has a's of its own.
+    expect(Math.max(...(con.output.slice(mark).match(/a{1000,}/g) ?? ['']).map((r) => r.length))).toBe(3_000_000);
+    con.type('exit\n');
+    await con.closed;
+  });
+});
+
 describe('exec', () => {
   it('returns the exit status, over pipes and in a PTY', async () => {
     const c = await login();
@@ -139,6 +198,19 @@ describe('authentication', () => {
   it('refuses a key that is not authorized', async () => {
     const stranger = generateEd25519KeyPair('stranger').privateKey;
     await expect(connect(HOST, server.port, stranger)).rejects.toThrow(/authentication/i);
+  });
+
+  it('takes LANG and TERM from the client but not other variables', async () => {
+    const c = await login();
+    const r = await new Promise<string>((resolve, reject) => {
+      c.client.exec('echo "$LANG $LC_ALL ${SNEAKY:-unset}"', { env: { LANG: 'fr_FR.UTF-8', LC_ALL: 'C', SNEAKY: 'x' } }, (err, stream) => {
+        if (err) return reject(err);
+        let out = '';
+        stream.on('data', (d: Buffer) => (out += d.toString()));
+        stream.on('close', () => resolve(out));
+      });
+    });
+    expect(r).toBe('fr_FR.UTF-8 C unset\n');
   });
 
   it('takes any user name with the lab key', async () => {

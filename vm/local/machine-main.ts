@@ -30,15 +30,18 @@ async function main(argv: string[]): Promise<number> {
       if (LEVELS[level] >= min) process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${line}\n`);
     };
     const paths = sshPaths(machine, flags.stateDir);
+    const { host, port } = machine.sshListen;
     const server = await startSshServer({
-      host: machine.sshListen.host,
-      port: machine.sshListen.port,
+      host,
+      port,
       dir: paths.dir,
       authorizedKeysPath: paths.authorizedKeys,
       home: paths.home,
       machineName: machine.machineName ?? flags.hostname,
       socketPath: resolve(flags.listenControlApi),
       log,
+    }).catch((err: unknown) => {
+      throw new MachineFlagError(`cannot serve SSH on ${host}:${port}: ${(err as Error).message}`);
     });
     return () => server.close();
   });
@@ -47,7 +50,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`machine: ${(err as Error)?.stack ?? String(err)}\n`);
+    // A bad flag or a taken port is the user's to fix: the message, not a stack trace.
+    const text = err instanceof MachineFlagError ? err.message : ((err as Error)?.stack ?? String(err));
+    process.stderr.write(`machine: ${text}\n`);
     process.exit(1);
   },
 );

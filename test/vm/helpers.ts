@@ -5,6 +5,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processInfo } from '../../vm/local/processes.ts';
 import { Machines } from '../../vm/machines.ts';
 import { MachineStore } from '../../vm/store.ts';
 
@@ -45,4 +46,10 @@ export async function waitFor(pred: () => boolean | Promise<boolean>, ms: number
     if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A process that ended; a child of the test process may linger a moment as a zombie until reaped. */
+export async function isGone(pid: number): Promise<boolean> {
+  const p = await processInfo(pid);
+  return !p || p.state === 'Z';
 }

@@ -3,10 +3,9 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { machineProcess } from '../../../vm/local/machine-process.ts';
-import { processInfo } from '../../../vm/local/processes.ts';
 import { Machines } from '../../../vm/machines.ts';
 import { MachineStore } from '../../../vm/store.ts';
-import { reap, tempHome } from '../../vm/helpers.ts';
+import { isGone, reap, tempHome } from '../../vm/helpers.ts';
 import { cliRunner } from './run.ts';
 
 let home: string;
@@ -163,7 +162,7 @@ describe('one machine through the CLI', () => {
     expect((await cli('start', 'broken')).err).toContain(`swarmlab: ${file} is corrupt:`);
     expect((await cli('rm', 'broken')).code).toBe(1);
     expect(await cli('rm', '-f', 'broken')).toEqual({ code: 0, out: 'About to remove broken\nSuccessfully removed broken\n', err: '' });
-    expect(await processInfo(pid)).toBeUndefined();
+    expect(await isGone(pid)).toBe(true);
   });
 
   it('rm ends a running machine and deletes it', async () => {

@@ -9,7 +9,7 @@ import type { LocalDriver } from '../../../vm/local/driver.ts';
 import { descendants, listProcesses, processesWithEnv, processInfo } from '../../../vm/local/processes.ts';
 import { Machines, type Machine } from '../../../vm/machines.ts';
 import { MachineStore } from '../../../vm/store.ts';
-import { reap, tempHome, waitFor } from '../helpers.ts';
+import { isGone, reap, tempHome, waitFor } from '../helpers.ts';
 
 const DOCKER = '/usr/local/bin/docker';
 let home: string;
@@ -93,7 +93,7 @@ describe('local driver', () => {
     expect(tasks.length).toBeGreaterThan(0);
     await m.driver.kill();
     expect(await m.driver.status()).toBe('Stopped');
-    expect(await processInfo(swarmd.pid)).toBeUndefined();
+    expect(await isGone(swarmd.pid)).toBe(true);
     await waitFor(async () => (await processesWithEnv('SWARMLAB_NODE_ID', NodeID)).length === 0, 5_000, 'no task process left');
     for (const t of tasks) expect((await processInfo(t.pid))?.state ?? 'gone').toMatch(/gone|Z/);
   });
@@ -103,7 +103,7 @@ describe('local driver', () => {
     const pid = (await (m.driver as LocalDriver).process())!.pid;
     await machines.remove('m1');
     expect(existsSync(m.paths.dir)).toBe(false);
-    expect(await processInfo(pid)).toBeUndefined();
+    expect(await isGone(pid)).toBe(true);
     await expect(machines.get('m1')).rejects.toThrow('machine "m1" does not exist');
   });
 

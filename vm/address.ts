@@ -35,16 +35,20 @@ export function portIsFree(ip: string, port: number): Promise<boolean> {
 
 export type PortProbe = (ip: string, port: number) => Promise<boolean>;
 
-/** The first slot from `first` that no machine of the store uses and whose ports are free. */
+/**
+ * The first slot from `first` that no machine of the store uses, whose ports are free, and that
+ * `claim` (the store's guard against another process allocating at the same time) grants.
+ */
 export async function allocateAddress(
   used: ReadonlySet<number>,
-  opts: { first?: number; platform?: NodeJS.Platform; probe?: PortProbe } = {},
+  opts: { first?: number; platform?: NodeJS.Platform; probe?: PortProbe; claim?: (slot: number) => Promise<boolean> } = {},
 ): Promise<MachineAddress | undefined> {
   const probe = opts.probe ?? portIsFree;
   for (let slot = opts.first ?? FIRST_SLOT; slot <= LAST_SLOT; slot++) {
     if (used.has(slot)) continue;
     const a = addressForSlot(slot, opts.platform);
-    if ((await probe(a.ip, a.swarmPort)) && (await probe(a.ip, a.sshPort))) return a;
+    if (!(await probe(a.ip, a.swarmPort)) || !(await probe(a.ip, a.sshPort))) continue;
+    if (!opts.claim || (await opts.claim(slot))) return a;
   }
   return undefined;
 }

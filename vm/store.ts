@@ -1,8 +1,10 @@
 // The machine store, as docker-machine's: SWARMLAB_HOME (default ~/.swarmlab) holds machines/NAME/
 // with the machine's config.json, its node's state directory (state/) and the files of its running
 // process (API socket, log, pid). The directory is the machine: creating it claims the name.
+// slots/SLOT files claim addresses the same way (created exclusively), so two `swarmlab create`
+// processes running at once never hand out the same address.
 
-import { mkdir, readdir, rm, writeFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile, rename, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { allocateAddress, type PortProbe } from './address.ts';
@@ -51,12 +53,14 @@ export interface ListedMachine {
 export class MachineStore {
   readonly home: string;
   readonly machinesDir: string;
+  private readonly slotsDir: string;
   /** Creations in this process one at a time, so that two never take the same address. */
   private creating: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: StoreOptions = {}) {
     this.home = path.resolve(opts.home ?? defaultHome());
     this.machinesDir = path.join(this.home, 'machines');
+    this.slotsDir = path.join(this.home, 'slots');
   }
 
   paths(name: string): MachinePaths {
@@ -128,6 +132,7 @@ export class MachineStore {
     const p = this.paths(name);
     if (!(await isDir(p.dir))) throw notFound(name);
     await rm(p.dir, { recursive: true, force: true });
+    await this.releaseSlots(name);
   }
 
   private async createNow(input: { name: string; driver: DriverName; isolation: Isolation }): Promise<MachineConfig> {
@@ -145,7 +150,12 @@ export class MachineStore {
       throw err;
     }
     try {
-      const address = await allocateAddress(used, { first: this.opts.firstSlot, platform: this.opts.platform, probe: this.opts.probe });
+      const address = await allocateAddress(used, {
+        first: this.opts.firstSlot,
+        platform: this.opts.platform,
+        probe: this.opts.probe,
+        claim: (slot) => this.claimSlot(slot, input.name),
+      });
       if (!address) throw new MachineError('no free machine address left: remove a machine first (swarmlab rm NAME)');
       const config: MachineConfig = {
         version: 1,
@@ -160,7 +170,49 @@ export class MachineStore {
       return config;
     } catch (err) {
       await rm(p.dir, { recursive: true, force: true });
+      await this.releaseSlots(input.name);
       throw err;
+    }
+  }
+
+  /** Takes the slot for `name`, unless a machine that still exists holds it. */
+  private async claimSlot(slot: number, name: string): Promise<boolean> {
+    const file = path.join(this.slotsDir, String(slot));
+    await mkdir(this.slotsDir, { recursive: true });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(file, `${name}\n`, { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const owner = (await readFile(file, 'utf8').catch(() => '')).trim();
+      if (owner && owner !== name && (await this.holdsSlot(owner, slot))) return false;
+      await rm(file, { force: true }); // left by a machine deleted by hand
+    }
+    return false;
+  }
+
+  /** A machine being created has no config yet: its directory alone holds the slot. */
+  private async holdsSlot(name: string, slot: number): Promise<boolean> {
+    if (!MACHINE_NAME.test(name) || !(await isDir(this.paths(name).dir))) return false;
+    try {
+      return (await readMachineConfig(this.paths(name).config)).slot === slot;
+    } catch {
+      return true;
+    }
+  }
+
+  private async releaseSlots(name: string): Promise<void> {
+    let files: string[];
+    try {
+      files = await readdir(this.slotsDir);
+    } catch {
+      return;
+    }
+    for (const f of files) {
+      const file = path.join(this.slotsDir, f);
+      if ((await readFile(file, 'utf8').catch(() => '')).trim() === name) await rm(file, { force: true });
     }
   }
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addressForSlot, allocateAddress } from '../../vm/address.ts';
 import { MachineError } from '../../vm/errors.ts';
@@ -79,6 +79,22 @@ describe('the store', () => {
     await store.remove('b');
     const d = await store.create({ name: 'd', driver: 'local', isolation: 'process' });
     expect(d.slot).toBe(made.find((c) => c.name === 'b')!.slot);
+  });
+
+  it('two stores on one home (two swarmlab processes) never hand out the same address', async () => {
+    const other = new MachineStore({ home, probe: free });
+    const made = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? store : other).create({ name: `n${i}`, driver: 'local', isolation: 'process' })),
+    );
+    expect(new Set(made.map((c) => c.slot)).size).toBe(8);
+    await store.remove('n0');
+    expect((await other.create({ name: 'again', driver: 'local', isolation: 'process' })).slot).toBe(made[0]!.slot);
+  });
+
+  it('takes back the address of a machine deleted by hand', async () => {
+    const a = await store.create({ name: 'a', driver: 'local', isolation: 'process' });
+    await rm(store.paths('a').dir, { recursive: true });
+    expect((await store.create({ name: 'b', driver: 'local', isolation: 'process' })).slot).toBe(a.slot);
   });
 
   it('skips addresses whose ports another program holds', async () => {

@@ -9,6 +9,7 @@
 
 import type pty from 'node-pty';
 import type { ServerChannel } from 'ssh2';
+import { HOLD_MS, type ExitMarkerScanner } from './ssh-exit-marker.ts';
 
 /** How long the output must be silent before the reader of an exited program may close. */
 const QUIET_MS = 100;
@@ -17,8 +18,17 @@ interface Destroyable {
   destroy(...args: unknown[]): unknown;
 }
 
-/** Relays `proc`'s output to `stream`; returns a function that closes the reader at once (client gone). */
-export function relayPtyOutput(proc: pty.IPty, stream: ServerChannel): () => void {
+export interface StatusWatch {
+  scanner: ExitMarkerScanner;
+  /** The command's status, once all its output has been passed on. */
+  onStatus(status: number): void;
+}
+
+/**
+ * Relays `proc`'s output to `stream` (taking out the exit marker, with `watch`); returns a function
+ * that closes the reader at once (client gone).
+ */
+export function relayPtyOutput(proc: pty.IPty, stream: ServerChannel, watch?: StatusWatch): () => void {
   let paused = false;
   let lastData = Date.now();
   let forced = false;
@@ -47,9 +57,8 @@ export function relayPtyOutput(proc: pty.IPty, stream: ServerChannel): () => voi
     };
   }
 
-  proc.onData((data) => {
-    lastData = Date.now();
-    if (!stream.writable) return;
+  const send = (data: Buffer) => {
+    if (data.length === 0 || !stream.writable) return;
     // A slow client holds the program back, as a real terminal does, instead of filling memory.
     if (stream.write(data) || paused) return;
     paused = true;
@@ -59,6 +68,24 @@ export function relayPtyOutput(proc: pty.IPty, stream: ServerChannel): () => voi
       lastData = Date.now();
       proc.resume();
     });
+  };
+
+  let seen = false;
+  let holdTimer: NodeJS.Timeout | undefined;
+  proc.onData((chunk) => {
+    lastData = Date.now();
+    const data = chunk as unknown as Buffer;
+    if (!watch) return send(data);
+    if (seen) return;
+    clearTimeout(holdTimer);
+    const { out, status } = watch.scanner.push(data);
+    send(out);
+    if (status !== undefined) {
+      seen = true;
+      watch.onStatus(status);
+    } else if (watch.scanner.holding) {
+      holdTimer = setTimeout(() => send(watch.scanner.flush()), HOLD_MS);
+    }
   });
   return forceClose;
 }

@@ -5,6 +5,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import pty from 'node-pty';
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import { ExitMarkerScanner, newNonce, wrapperArgs } from './ssh-exit-marker.ts';
 import { relayPtyOutput } from './ssh-pty.ts';
 import { acceptsClientEnv, type Shell } from './ssh-shell.ts';
 
@@ -60,14 +61,23 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
     accept?.();
   });
 
-  const start = (shell: Shell, stream: ServerChannel, args: string[]) => {
+  /** `command` undefined: the interactive shell. */
+  const start = (shell: Shell, stream: ServerChannel, command: string | undefined) => {
     // This process is also the swarm node: a client that vanishes mid-write must not take it down.
     stream.on('error', () => {});
     stream.stderr.on('error', () => {});
     const env = { ...shell.env, ...clientEnv };
+    let ended = false;
+    const end = (code: number | null, signal: string | undefined) => {
+      if (ended) return;
+      ended = true;
+      finish(stream, code, signal);
+    };
     if (ptyInfo) {
       if (ptyInfo.term) env.TERM = ptyInfo.term;
-      const proc = pty.spawn(shell.program, args, {
+      const nonce = command === undefined ? undefined : newNonce();
+      const [file, args] = nonce === undefined ? [shell.program, shell.interactiveArgs] : ['/bin/sh', wrapperArgs(shell.program, command!, nonce)];
+      const proc = pty.spawn(file, args, {
         name: env.TERM,
         cols: ptyInfo.cols > 0 ? ptyInfo.cols : 80,
         rows: ptyInfo.rows > 0 ? ptyInfo.rows : 24,
@@ -83,12 +93,19 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
         if (!exited) proc.kill('SIGHUP');
       };
       const untrack = track(hangUp);
-      const closeReader = relayPtyOutput(proc, stream);
+      const closeReader = relayPtyOutput(proc, stream, nonce === undefined ? undefined : {
+        scanner: new ExitMarkerScanner(nonce),
+        onStatus: (status) => {
+          end(status, undefined);
+          // Its output is all in: the waiting wrapper can go, and take the terminal down with it.
+          hangUp();
+        },
+      });
       stream.on('data', (data: Buffer) => proc.write(data));
       proc.onExit(({ exitCode, signal }) => {
         exited = true;
         untrack();
-        finish(stream, exitCode, signalName(signal));
+        end(exitCode, signalName(signal));
       });
       // A client that closes its channel hangs up the terminal, as a dropped line would.
       stream.on('close', () => {
@@ -96,7 +113,7 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
         closeReader();
       });
     } else {
-      const proc = spawnChild(shell.program, args, { cwd: shell.home, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const proc = spawnChild(shell.program, command === undefined ? [] : ['-c', command], { cwd: shell.home, env, stdio: ['pipe', 'pipe', 'pipe'] });
       running = { kind: 'pipes', proc };
       const untrack = track(() => proc.kill('SIGTERM'));
       proc.stdout.pipe(stream, { end: false });
@@ -106,12 +123,12 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
       proc.on('error', (err) => {
         untrack();
         stream.stderr.write(`${err.message}\n`);
-        finish(stream, 127, undefined);
+        end(127, undefined);
       });
       // 'close' comes after stdout and stderr are drained, so no output is cut off.
       proc.on('close', (code, signal) => {
         untrack();
-        finish(stream, code, signal ?? undefined);
+        end(code, signal ?? undefined);
       });
       stream.on('close', () => {
         if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGHUP');
@@ -119,18 +136,18 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
     }
   };
 
-  const launch = (stream: ServerChannel | undefined, args: (shell: Shell) => string[]) => {
+  const launch = (stream: ServerChannel | undefined, command: string | undefined) => {
     if (!stream) return;
     shellReady.then(
-      (shell) => start(shell, stream, args(shell)),
+      (shell) => start(shell, stream, command),
       (err: unknown) => {
         stream.stderr.write(`swarmlab: cannot start a shell: ${(err as Error).message}\r\n`);
         finish(stream, 1, undefined);
       },
     );
   };
-  session.on('shell', (accept) => launch(accept(), (shell) => (ptyInfo ? shell.interactiveArgs : [])));
-  session.on('exec', (accept, _reject, info) => launch(accept(), () => ['-c', info.command]));
+  session.on('shell', (accept) => launch(accept(), undefined));
+  session.on('exec', (accept, _reject, info) => launch(accept(), info.command));
   session.on('subsystem', (_accept, reject) => reject?.());
   session.on('sftp', (_accept, reject) => reject?.());
 }

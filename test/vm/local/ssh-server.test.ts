@@ -180,6 +180,34 @@ describe('exec', () => {
     expect((await exec(c, "sh -c 'exit 4'", { rows: 24, cols: 80, term: 'xterm' })).code).toBe(4);
   });
 
+  it('keeps the end of a PTY command\'s output, however much comes right before it exits', async () => {
+    const c = await login();
+    for (let i = 0; i < 3; i++) {
+      const r = await exec(c, "head -c 2000000 /dev/zero | tr '\\0' a; echo; echo done; exit 6", { rows: 24, cols: 80, term: 'xterm' });
+      expect(r.stdout.replace(/[^a]/g, '')).toHaveLength(2_000_000);
+      expect(r.stdout).toMatch(/\r\ndone\r\n$/);
+      expect(r.code).toBe(6);
+    }
+  });
+
+  it('interrupts a PTY command with Ctrl-C', async () => {
+    const c = await login();
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve, reject) => {
+      c.client.exec('echo ready; sleep 30', { pty: { rows: 24, cols: 80, term: 'xterm' } }, (err, stream) => {
+        if (err) return reject(err);
+        let code: number | null = null;
+        stream.on('data', (d: Buffer) => {
+          if (d.toString().includes('ready')) stream.write('\x03');
+        });
+        stream.on('exit', (c: number | null) => (code = c));
+        stream.on('close', () => resolve(code));
+      });
+    });
+    expect(code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('keeps stdout and stderr apart without a PTY', async () => {
     const r = await exec(await login(), 'echo out; echo err >&2; test -t 0 || echo notty');
     expect(r.stdout).toBe('out\nnotty\n');

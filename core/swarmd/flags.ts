@@ -20,7 +20,6 @@ export interface SwarmdFlags {
   listenDockerApi: string | undefined;
   profile: ProfileName;
   images: string | undefined;
-  forceNewCluster: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -49,7 +48,6 @@ Options:
   --profile lab|swarm             timing profile for a new swarm: lab (fast failover, the default) or
                                   swarm (SwarmKit's own: 1 s ticks, 5 s heartbeats)
   --images PATH                   image catalog (default: resources/images/catalog.json of this install)
-  --force-new-cluster             restart this manager as a single-manager swarm from its own state
   --log-level LEVEL               debug, info, warn or error (default info)
   -h, --help                      print this help
 `;
@@ -81,7 +79,6 @@ export function parseSwarmdFlags(argv: string[]): SwarmdFlags | 'help' {
         'listen-docker-api': { type: 'string' },
         profile: { type: 'string' },
         images: { type: 'string' },
-        'force-new-cluster': { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -117,7 +114,6 @@ export function parseSwarmdFlags(argv: string[]): SwarmdFlags | 'help' {
     listenDockerApi: dockerApi,
     profile,
     images: values.images,
-    forceNewCluster: values['force-new-cluster'] ?? false,
     logLevel: logLevel as SwarmdFlags['logLevel'],
   };
 }

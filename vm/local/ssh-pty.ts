@@ -2,10 +2,8 @@
 //
 // node-pty destroys its reader 200 ms after the program exits (on Linux it may never see EOF), and
 // whatever was not read by then is gone: a paused or busy reader easily misses that. So the reader's
-// destruction is put off until its output has gone quiet and the client has caught up. (Linux also
-// discards what the master has not yet taken in when the session leader exits and the terminal hangs
-// up: a PTY command whose output ends with a burst of many KiB right at its exit can still lose some;
-// commands run without a PTY, as the lab's own calls are, never do.)
+// destruction is put off until its output has gone quiet and the client has caught up. (The other
+// way output is lost, the hang-up when a session leader exits, is ssh-exit-marker.ts's business.)
 
 import type pty from 'node-pty';
 import type { ServerChannel } from 'ssh2';

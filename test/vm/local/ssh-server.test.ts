@@ -160,6 +160,22 @@ describe('console lifetime', () => {
     await waitUntil(() => !alive(pid), 10_000, `shell ${pid} ended`);
   });
 
+  it('ends every console when the server closes', async () => {
+    const other = await startSshServer({ host: HOST, port: 0, dir: join(dir, 'm1', 'ssh'), machineName: 'm1', socketPath: socket, home: join(dir, 'm1') });
+    try {
+      const c = await connect(HOST, other.port, labKey);
+      opened.push(c);
+      const con = await Console.open(c);
+      await con.waitFor(/\$ $/);
+      con.type('echo "PID=$$"\n');
+      const pid = Number((await con.waitFor(/PID=(\d+)/))[1]);
+      await other.close();
+      await waitUntil(() => !alive(pid), 10_000, `shell ${pid} ended`);
+    } finally {
+      await other.close().catch(() => {});
+    }
+  });
+
   it('delivers a flood of output whole, however slowly it is read', async () => {
     const con = await Console.open(await login());
     await con.waitFor(/\$ $/);

@@ -84,3 +84,14 @@ export function sshPaths(m: MachineFlags, stateDir: string): { dir: string; auth
     home: resolve(m.sshHome ?? dirname(dir)),
   };
 }
+
+/** The machine flags for a process command line (what a driver adds to swarmd's arguments). */
+export function machineArgs(m: Partial<MachineFlags>): string[] {
+  const args: string[] = [];
+  if (m.sshListen) args.push('--ssh-listen', m.sshListen.host.includes(':') ? `[${m.sshListen.host}]:${m.sshListen.port}` : `${m.sshListen.host}:${m.sshListen.port}`);
+  if (m.sshDir) args.push('--ssh-dir', m.sshDir);
+  if (m.sshAuthorizedKeys) args.push('--ssh-authorized-keys', m.sshAuthorizedKeys);
+  if (m.sshHome) args.push('--ssh-home', m.sshHome);
+  if (m.machineName) args.push('--machine-name', m.machineName);
+  return args;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MachineFlagError, parseListen, splitMachineFlags, sshPaths } from '../../../vm/local/ssh-flags.ts';
+import { machineArgs, MachineFlagError, parseListen, splitMachineFlags, sshPaths } from '../../../vm/local/ssh-flags.ts';
 
 describe('machine flags', () => {
   it('takes its own flags out and leaves swarmd the rest, in order', () => {
@@ -23,5 +23,12 @@ describe('machine flags', () => {
     const none = { sshListen: undefined, sshDir: undefined, sshAuthorizedKeys: undefined, sshHome: undefined, machineName: undefined };
     expect(sshPaths(none, '/m/state')).toEqual({ dir: '/m/state/ssh', authorizedKeys: '/m/state/ssh/authorized_keys', home: '/m/state' });
     expect(sshPaths({ ...none, sshDir: '/m/ssh' }, '/m/state')).toEqual({ dir: '/m/ssh', authorizedKeys: '/m/ssh/authorized_keys', home: '/m' });
+  });
+
+  it('writes flags that read back the same', () => {
+    const flags = { sshListen: { host: '::1', port: 2201 }, sshDir: '/m/ssh', sshAuthorizedKeys: '/lab/keys/id_ed25519.pub', sshHome: '/m', machineName: 'manager1' };
+    const { machine, swarmd } = splitMachineFlags([...machineArgs(flags), '--hostname', 'manager1']);
+    expect(machine).toEqual(flags);
+    expect(swarmd).toEqual(['--hostname', 'manager1']);
   });
 });

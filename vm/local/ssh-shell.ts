@@ -86,7 +86,8 @@ export async function prepareShell(setup: ShellSetup, user: string): Promise<She
       rc,
       [
         '[ -f "$HOME/.bashrc" ] && . "$HOME/.bashrc"',
-        `PS1=${shQuote(prompt)}`,
+        // $USER, expanded at each prompt: one rc file serves every login name.
+        `PS1=${shQuote(`\${USER}@${setup.machineName}:\\w$ `)}`,
         '',
       ].join('\n'),
     );

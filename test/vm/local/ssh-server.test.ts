@@ -257,9 +257,13 @@ describe('authentication', () => {
     expect(r).toBe('fr_FR.UTF-8 C unset\n');
   });
 
-  it('takes any user name with the lab key', async () => {
+  it('takes any user name with the lab key, and shows it in the prompt', async () => {
     const r = await exec(await login(labKey, 'student'), 'echo "$USER"');
     expect(r.stdout).toBe('student\n');
+    const con = await Console.open(await login(labKey, 'student'));
+    await con.waitFor(/student@m1:~\$ /);
+    con.type('exit\n');
+    await con.closed;
   });
 });
 

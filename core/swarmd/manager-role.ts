@@ -122,6 +122,17 @@ export class ManagerRole {
   async start(): Promise<void> {
     await this.node.start();
     this.manager.start();
+    // A new swarm's only manager need not wait out an election timeout (10 s in the swarm profile)
+    // to lead: SwarmKit campaigns at once as well, once its bootstrap membership is applied.
+    if (this.opts.bootstrap) {
+      const off = this.node.onApplied(() => {
+        off();
+        // After this Ready is done with: Raft counts the entry applied only then.
+        this.opts.clock.setTimeout(() => {
+          if (!this.node.isLeader()) this.node.campaign();
+        }, 0);
+      });
+    }
   }
 
   async stop(): Promise<void> {

@@ -73,7 +73,13 @@ export async function runSwarmd(argv: string[], onStarted?: (r: RunningSwarmd) =
 
   if (!resumed && !flags.inactive) {
     try {
-      if (flags.joinAddr) await d.join({ remoteAddrs: [flags.joinAddr], joinToken: flags.joinToken! });
+      if (flags.joinAddr) {
+        await d.join({ remoteAddrs: [flags.joinAddr], joinToken: flags.joinToken! });
+        // The token decides the role; --manager says which one was meant.
+        if (flags.manager && d.state?.role !== 'manager') {
+          log('error', 'swarmd', 'joined as a worker, but --manager was given: use the manager join token (docker swarm join-token manager), or promote this node');
+        }
+      }
       else await d.init({});
     } catch (err) {
       log('error', 'swarmd', (err as Error).message);

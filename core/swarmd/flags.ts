@@ -40,7 +40,7 @@ Options:
                                   or the address this node reached the swarm from)
   --join-addr ADDR                a manager's cluster port to join through
   --join-token TOKEN              SWMTKN-1-... join token (its role decides worker or manager)
-  --manager                       expect to join as a manager: refuse to start as a worker (the token decides)
+  --manager                       expect to join as a manager (the token decides; a worker token is reported)
   --inactive                      start with swarm mode off (like a Docker engine before \`swarm init\`)
   --listen-docker-api tcp://HOST:PORT
                                   also serve the Docker Engine API on TCP with TLS (client certificates

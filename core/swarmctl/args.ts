@@ -2,6 +2,8 @@
 // -nvalue, grouped short booleans (-aq), `--` ending the flags, flags anywhere among the
 // arguments, and string slices that repeat and split on commas (--env A=1,B=2 --env C=3).
 
+import { parseDuration } from './duration.ts';
+
 export type FlagType = 'bool' | 'string' | 'list' | 'uint';
 
 export interface FlagSpec {
@@ -58,6 +60,17 @@ export class Flags {
       throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--${name}" flag: expected a whole number such as 3`);
     }
     return Number(v);
+  }
+
+  /** A Go duration flag (1s, 500ms) in nanoseconds, read when used so its error names the flag. */
+  duration(name: string): number | undefined {
+    const v = this.string(name);
+    if (v === undefined) return undefined;
+    try {
+      return parseDuration(v);
+    } catch (err) {
+      throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--${name}" flag: ${(err as Error).message}`);
+    }
   }
 }
 

@@ -4,7 +4,6 @@
 
 import type { PortConfig, RestartCondition, ServiceSpec, UpdateConfig } from '../api/objects.ts';
 import { type FlagSpec, type Flags, UsageError } from './args.ts';
-import { parseDuration } from './duration.ts';
 
 export const SERVICE_FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', usage: 'service name' },
@@ -42,16 +41,6 @@ export const UPDATE_FLAGS: FlagSpec[] = [...SERVICE_FLAGS, { name: 'force', type
 
 /** What `service create` starts from: one replica, as SwarmKit's swarmctl does. */
 export const newServiceSpec = (): ServiceSpec => ({ TaskTemplate: { ContainerSpec: { Image: '' } }, Mode: { Replicated: { Replicas: 1 } } });
-
-function duration(flags: Flags, name: string): number | undefined {
-  const v = flags.string(name);
-  if (v === undefined) return undefined;
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--${name}" flag: ${(err as Error).message}`);
-  }
-}
 
 function oneOf<T extends string>(flags: Flags, name: string, allowed: Record<string, T>, message: string): T | undefined {
   const v = flags.string(name);
@@ -115,7 +104,7 @@ function updateConfig(flags: Flags, prefix: 'update' | 'rollback', current: Upda
   const next: UpdateConfig = { ...current };
   const parallelism = flags.uint(`${prefix}-parallelism`);
   if (parallelism !== undefined) next.Parallelism = parallelism;
-  const delay = duration(flags, `${prefix}-delay`);
+  const delay = flags.duration(`${prefix}-delay`);
   if (delay !== undefined) next.Delay = delay;
   const actions: Record<string, UpdateConfig['FailureAction'] & string> =
     prefix === 'update' ? { pause: 'pause', continue: 'continue', rollback: 'rollback' } : { pause: 'pause', continue: 'continue' };
@@ -177,11 +166,11 @@ export function mergeServiceFlags(spec: ServiceSpec, flags: Flags): ServiceSpec 
     // SwarmKit says "failure"; the Engine API's name is "on-failure": both are understood.
     const condition = oneOf<RestartCondition>(flags, 'restart-condition', { any: 'any', none: 'none', failure: 'on-failure', 'on-failure': 'on-failure' }, 'invalid restart condition: %s');
     if (condition) policy.Condition = condition;
-    const delay = duration(flags, 'restart-delay');
+    const delay = flags.duration('restart-delay');
     if (delay !== undefined) policy.Delay = delay;
     const attempts = flags.uint('restart-max-attempts');
     if (attempts !== undefined) policy.MaxAttempts = attempts;
-    const window = duration(flags, 'restart-window');
+    const window = flags.duration('restart-window');
     if (window !== undefined) policy.Window = window;
   }
 

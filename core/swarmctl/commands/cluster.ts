@@ -2,9 +2,8 @@
 // has just the one swarm, so the name is optional here and, when given, must be that swarm's.
 
 import type { ClusterObject } from '../../api/objects.ts';
-import { type Flags, UsageError } from '../args.ts';
+import { UsageError } from '../args.ts';
 import type { Command, Context } from '../command.ts';
-import { parseDuration } from '../duration.ts';
 import { formatClusterSummary } from '../format/cluster.ts';
 import { header, TABLE, tabwrite } from '../tabwriter.ts';
 
@@ -38,16 +37,6 @@ const inspect: Command = {
   },
 };
 
-function duration(flags: Flags, name: string): number | undefined {
-  const v = flags.string(name);
-  if (v === undefined) return undefined;
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--${name}" flag: ${(err as Error).message}`);
-  }
-}
-
 const update: Command = {
   name: 'update',
   args: '[cluster name]',
@@ -60,8 +49,8 @@ const update: Command = {
   ],
   async run(ctx, args, flags) {
     const taskHistory = flags.uint('taskhistory');
-    const certExpiry = duration(flags, 'certexpiry');
-    const heartbeat = duration(flags, 'heartbeatperiod');
+    const certExpiry = flags.duration('certexpiry');
+    const heartbeat = flags.duration('heartbeatperiod');
     const rotate = flags.string('rotate-join-token')?.toLowerCase();
     if (rotate !== undefined && rotate !== 'worker' && rotate !== 'manager') {
       throw new UsageError("--rotate-join-token flag must be followed by 'worker' or 'manager'");

@@ -3,19 +3,11 @@
 // saying what to set.
 
 import http from 'node:http';
+import { ApiError } from '../dockerapi/errors.ts';
 
 /** The API version swarmctl speaks: new enough for service status, old enough for any recent engine. */
 export const API_VERSION = '1.44';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
 
 export type Query = Record<string, string | number | boolean | undefined>;
 

@@ -10,7 +10,10 @@ export type Progress = (step: string) => void;
 export interface SshEndpoint {
   host: string;
   port: number;
+  /** Any name works on a lab machine; `docker` as in docker-machine. */
   user: string;
+  /** The lab's private key, which the machine's SSH server accepts. */
+  keyPath: string;
 }
 
 export type StartResult = 'started' | 'already-running' | 'resumed';

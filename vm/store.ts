@@ -20,6 +20,10 @@ export interface MachinePaths {
   socket: string;
   log: string;
   pid: string;
+  /** The SSH server's host key and the console's files. */
+  ssh: string;
+  /** The lab's client key pair (one for all machines of SWARMLAB_HOME): KEY and KEY.pub. */
+  labKey: string;
 }
 
 export interface StoreOptions {
@@ -73,6 +77,8 @@ export class MachineStore {
       socket: path.join(dir, 'docker.sock'),
       log: path.join(dir, 'swarmd.log'),
       pid: path.join(dir, 'swarmd.pid'),
+      ssh: path.join(dir, 'ssh'),
+      labKey: path.join(this.home, 'keys', 'id_ed25519'),
     };
   }
 

@@ -9,11 +9,12 @@ import { env } from './commands/env.ts';
 import { kill, restart, rm, start, stop } from './commands/lifecycle.ts';
 import { ls } from './commands/ls.ts';
 import { inspect, ip, url } from './commands/show.ts';
+import { ssh } from './commands/ssh.ts';
 import type { CliContext } from './io.ts';
 import { reportError } from './report.ts';
 import { EXIT_FAILURE, EXIT_USAGE, parseCommand, UsageError } from './usage.ts';
 
-export const COMMANDS: readonly Command[] = [create, ls, start, stop, kill, restart, rm, ip, url, env, inspect];
+export const COMMANDS: readonly Command[] = [create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;
@@ -44,6 +45,9 @@ export function defaultContext(): CliContext {
     env: process.env,
     machines: new Machines(new MachineStore({ home: defaultHome(process.env) })),
     platform: process.platform,
+    stdin: process.stdin,
+    terminalSize: () => ({ rows: process.stdout.rows ?? 24, cols: process.stdout.columns ?? 80 }),
+    onResize: (fn) => process.stdout.on('resize', fn),
   };
 }
 
@@ -61,7 +65,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     if (name === 'help') return await runCli([rest[0]!, '--help'], ctx);
     const command = COMMANDS.find((c) => c.name === name);
     if (!command) throw new UsageError(name.startsWith('-') ? `unknown flag: ${name}` : `unknown command "${name}"`);
-    const parsed = parseCommand(command.name, rest, command.options);
+    const parsed = parseCommand(command.name, rest, command.options, command.stopAtFirstArg);
     if (parsed.values.help) {
       ctx.out.write(commandHelp(command));
       return 0;

@@ -11,6 +11,11 @@ export interface Command {
   args: string;
   description?: string;
   options: Options;
+  /**
+   * The arguments after the first positional one are the command's own, untouched (ssh NAME ls -l).
+   * Only for commands whose options are all flags without values.
+   */
+  stopAtFirstArg?: boolean;
   /** Option lines as `--help` prints them (without -h). */
   optionHelp?: string[];
   /** `argv` is the command's own arguments as typed (env repeats them in its hint). */

@@ -13,4 +13,8 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   machines: Machines;
   platform: NodeJS.Platform;
+  /** The user's terminal, for interactive commands (ssh); absent in tests and pipelines run in-process. */
+  stdin?: Pick<NodeJS.ReadStream, 'isTTY' | 'on' | 'off' | 'once' | 'resume' | 'pause'> & { setRawMode?(raw: boolean): unknown };
+  terminalSize?(): { rows: number; cols: number };
+  onResize?(fn: () => void): void;
 }

@@ -28,7 +28,14 @@ export interface Parsed {
 }
 
 /** Flags and arguments in the POSIX style (flags may follow the names, as in docker-machine). */
-export function parseCommand(command: string, argv: string[], options: Options): Parsed {
+export function parseCommand(command: string, argv: string[], options: Options, stopAtFirstArg = false): Parsed {
+  if (stopAtFirstArg) {
+    const first = argv.findIndex((a) => !a.startsWith('-'));
+    if (first >= 0) {
+      const head = parseCommand(command, argv.slice(0, first + 1), options);
+      return { values: head.values, positionals: [...head.positionals, ...argv.slice(first + 1)] };
+    }
+  }
   try {
     const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
     return { values: values as Parsed['values'], positionals };

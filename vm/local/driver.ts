@@ -1,4 +1,5 @@
-// The local driver: a machine is a swarmd process on this host, detached in its own process group,
+// The local driver: a machine is a process on this host running swarmd and the machine's SSH
+// server (dist/machine.mjs), detached in its own process group,
 // with its state directory, API socket, log and pid file in the machine's directory. Its tasks'
 // real processes live in process groups of their own (core/executor/child-process.ts), so killing
 // or freezing a machine reaches them group by group (machine-process.ts).
@@ -14,15 +15,14 @@ import { ping } from '../engine-api.ts';
 import { MachineError } from '../errors.ts';
 import type { MachinePaths } from '../store.ts';
 import { fileSize, tail } from './log-file.ts';
-import { findSwarmdBundle } from './swarmd-bundle.ts';
+import { findBundle } from './bundles.ts';
+import { machineArgs } from './ssh-flags.ts';
+import { ensureKeyPair } from './ssh-keys.ts';
 import { killTree, machineProcess, taskGroups, waitGone } from './machine-process.ts';
 import { processesWithEnv, processInfo, signalGroup, type ProcessInfo } from './processes.ts';
 
 export interface LocalDriverOptions {
-  /**
-   * The machine's process. swarmd by default; a machine process that also serves SSH (runSwarmd
-   * beside an SSH server) takes the same arguments.
-   */
+  /** The machine's process, given its arguments (dist/machine.mjs by default; tests replace it). */
   command?: (args: string[]) => { file: string; args: string[] };
   /** More swarmd flags (e.g. --profile swarm, --log-level debug). */
   extraArgs?: string[];
@@ -54,6 +54,24 @@ export class LocalDriver implements Driver {
     ];
   }
 
+  /**
+   * The machine process's command line: swarmd's flags, and its SSH server's. The lab's public key
+   * file is the machine's authorized_keys, so every machine of a lab takes the lab's one key.
+   */
+  machineArgs(): string[] {
+    const c = this.config;
+    return [
+      ...this.swarmdArgs(),
+      ...machineArgs({
+        sshListen: { host: c.ip, port: c.sshPort },
+        sshDir: this.paths.ssh,
+        sshAuthorizedKeys: `${this.paths.labKey}.pub`,
+        sshHome: this.paths.dir,
+        machineName: c.name,
+      }),
+    ];
+  }
+
   async create(progress?: Progress): Promise<void> {
     this.checkIsolation();
     await mkdir(this.paths.state, { recursive: true });
@@ -70,13 +88,14 @@ export class LocalDriver implements Driver {
     this.checkIsolation();
     await mkdir(this.paths.state, { recursive: true });
     await this.forgetProcess();
+    await ensureKeyPair(this.paths.labKey);
     const logFrom = await fileSize(this.paths.log);
     const out = openSync(this.paths.log, 'a');
     let child;
     try {
       writeSync(out, `--- swarmlab ${new Date().toISOString()}: starting machine ${this.config.name}\n`);
       progress?.(`(${this.config.name}) Starting swarmd on ${this.config.ip}:${this.config.swarmPort}...`);
-      const cmd = this.opts.command ? this.opts.command(this.swarmdArgs()) : swarmdCommand(this.swarmdArgs(), findSwarmdBundle());
+      const cmd = this.opts.command ? this.opts.command(this.machineArgs()) : swarmdCommand(this.machineArgs(), findBundle('machine'));
       child = spawn(cmd.file, cmd.args, { detached: true, stdio: ['ignore', out, out], cwd: this.paths.dir });
     } finally {
       closeSync(out);
@@ -165,7 +184,7 @@ export class LocalDriver implements Driver {
   }
 
   ssh(): SshEndpoint {
-    return { host: this.config.ip, port: this.config.sshPort, user: 'docker' };
+    return { host: this.config.ip, port: this.config.sshPort, user: 'docker', keyPath: this.paths.labKey };
   }
 
   /** The machine's swarmd, if it runs. */

@@ -2,14 +2,7 @@
 // copy. The options are docker-machine's: lab machines are recreated with new host keys on reused
 // addresses, so remembering host keys would only produce "host key changed" errors.
 
-export interface SshEndpoint {
-  host: string;
-  port: number;
-  /** The lab's private key. */
-  keyPath: string;
-  /** Any name works on a lab machine; `docker` as in docker-machine. */
-  user?: string;
-}
+import type { SshEndpoint } from '../driver.ts';
 
 const OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=quiet', '-o', 'IdentitiesOnly=yes'];
 
@@ -18,7 +11,7 @@ const OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/de
  * forces a PTY for a command (`-t`), as `docker-machine ssh NAME cmd` did from a terminal.
  */
 export function sshArgs(ep: SshEndpoint, command: string[] = [], opts: { tty?: boolean } = {}): string[] {
-  const args = ['-i', ep.keyPath, '-p', String(ep.port), ...OPTIONS, `${ep.user ?? 'docker'}@${ep.host}`];
+  const args = ['-i', ep.keyPath, '-p', String(ep.port), ...OPTIONS, `${ep.user}@${ep.host}`];
   if (command.length > 0 && opts.tty) args.unshift('-t');
   return command.length > 0 ? [...args, '--', ...command] : args;
 }

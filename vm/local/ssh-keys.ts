@@ -4,7 +4,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 
 export interface KeyPairText {
   /** `-----BEGIN OPENSSH PRIVATE KEY-----` text, unencrypted. */
@@ -86,11 +86,6 @@ export async function ensureKeyPair(path: string, comment = 'swarmlab'): Promise
   await writeFile(`${path}.pub`, `${pair.publicKey}\n`, { mode: 0o644 });
   await writePrivate(path, pair.privateKey);
   return pair;
-}
-
-/** Where a lab keeps its one client key pair: `HOME/keys/id_ed25519` (HOME being ~/.swarmlab or SWARMLAB_HOME). */
-export function labKeyPath(home: string): string {
-  return join(home, 'keys', 'id_ed25519');
 }
 
 /** Adds a public key line to an authorized_keys file unless it is already there. */

@@ -5,6 +5,7 @@ import type { CliContext } from '../io.ts';
 import { expectArgs } from '../usage.ts';
 import { MachineError } from '../../../vm/errors.ts';
 import type { Machine } from '../../../vm/machines.ts';
+import { sshCommandLine } from '../../../vm/local/ssh-command.ts';
 
 export async function runningMachine(ctx: CliContext, name: string): Promise<Machine> {
   const m = await ctx.machines.get(name);
@@ -52,6 +53,9 @@ export async function inspectMachine(m: Machine): Promise<Record<string, unknown
       SSHHost: ssh.host,
       SSHPort: ssh.port,
       SSHUser: ssh.user,
+      SSHKeyPath: ssh.keyPath,
+      // What the OpenSSH client takes to open the console by hand.
+      SSHCommand: sshCommandLine(ssh),
       StorePath: m.paths.dir,
       StateDir: m.paths.state,
       Socket: m.paths.socket,

@@ -24,7 +24,7 @@ describe('help and usage errors', () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Usage: {2}swarmlab COMMAND/);
-    for (const c of ['create', 'ls', 'start', 'stop', 'kill', 'restart', 'rm', 'ip', 'url', 'env', 'inspect']) expect(r.out).toMatch(new RegExp(`\\n  ${c} +\\S`));
+    for (const c of ['create', 'ls', 'start', 'stop', 'kill', 'restart', 'rm', 'ip', 'url', 'env', 'ssh', 'inspect']) expect(r.out).toMatch(new RegExp(`\\n  ${c} +\\S`));
     const h = await cli('create', '--help');
     expect(h.code).toBe(0);
     expect(h.out).toContain('Usage:  swarmlab create [OPTIONS] NAME');

@@ -3,6 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, ping, swarmRole } from '../../../vm/engine-api.ts';
 import type { LocalDriver } from '../../../vm/local/driver.ts';
@@ -44,7 +45,7 @@ describe('local driver', () => {
     expect((await swarmInfo(m)).LocalNodeState).toBe('inactive');
     expect(m.driver.url()).toBe(`unix://${m.paths.socket}`);
     expect(m.driver.address()).toBe('127.0.0.100');
-    expect(m.driver.ssh()).toEqual({ host: '127.0.0.100', port: 2222, user: 'docker' });
+    expect(m.driver.ssh()).toEqual({ host: '127.0.0.100', port: 2222, user: 'docker', keyPath: join(home, 'keys', 'id_ed25519') });
     expect(existsSync(m.paths.log) && existsSync(m.paths.pid)).toBe(true);
   });
 

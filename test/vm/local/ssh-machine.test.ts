@@ -110,7 +110,7 @@ describe('a lab machine process', () => {
   });
 
   it('takes the OpenSSH client with the printed command', async () => {
-    const ep = { host: IP, port: sshPort, keyPath: join(dir, 'keys', 'id_ed25519') };
+    const ep = { host: IP, port: sshPort, user: 'docker', keyPath: join(dir, 'keys', 'id_ed25519') };
     const out = await new Promise<string>((resolve) =>
       execFile('ssh', ['-o', 'BatchMode=yes', ...sshArgs(ep, ['docker node ls -q | wc -l'])], { timeout: 20_000 }, (_err, stdout) => resolve(stdout)),
     );

@@ -270,7 +270,7 @@ describe('authentication', () => {
 describe('OpenSSH client', () => {
   it('connects with the printed command line', async () => {
     const key = join(dir, 'keys', 'id_ed25519');
-    const ep = { host: HOST, port: server.port, keyPath: key };
+    const ep = { host: HOST, port: server.port, user: 'docker', keyPath: key };
     expect(sshCommandLine(ep)).toBe(
       `ssh -i ${key} -p ${server.port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=quiet -o IdentitiesOnly=yes docker@${HOST}`,
     );

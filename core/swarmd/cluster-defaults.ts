@@ -4,6 +4,7 @@
 
 import { TIMING_PROFILES, type ProfileName } from '../api/defaults.ts';
 import type { ClusterObject, ClusterSpec } from '../api/objects.ts';
+import { ControlError } from '../manager/control/errors.ts';
 import { clusterDefaults } from '../manager/control/local.ts';
 
 export const PROFILE_LABEL = 'com.swarmlab.profile';
@@ -14,4 +15,15 @@ export function defaultClusterSpec(profile: ProfileName): ClusterSpec {
 
 export function profileOf(cluster: ClusterObject | undefined): ProfileName {
   return cluster?.Spec.Labels?.[PROFILE_LABEL] === 'swarm' ? 'swarm' : 'lab';
+}
+
+/**
+ * The profile a `swarm init` spec asks for by the label (a lab file's `cluster.profile`), which
+ * overrides the node's --profile: the label is what joining managers go by, so the two must agree.
+ */
+export function requestedProfile(spec: ClusterSpec | undefined): ProfileName | undefined {
+  const v = spec?.Labels?.[PROFILE_LABEL];
+  if (v === undefined || v === '') return undefined;
+  if (v === 'lab' || v === 'swarm') return v;
+  throw new ControlError('InvalidArgument', `invalid label ${PROFILE_LABEL}=${JSON.stringify(v)}: expected lab or swarm`);
 }

@@ -23,7 +23,7 @@ import { localControl } from '../manager/control/local.ts';
 import { startAgent } from './agent-role.ts';
 import { controlProxy, serveControl } from './control-proxy.ts';
 import { hasLogs, serveTaskLogs } from './task-logs.ts';
-import { defaultClusterSpec } from './cluster-defaults.ts';
+import { defaultClusterSpec, PROFILE_LABEL, requestedProfile } from './cluster-defaults.ts';
 import { clusterSpecFromClient } from '../manager/control/cluster.ts';
 import { leaveRefusal } from '../dockerapi/messages.ts';
 import { serveCluster } from './cluster-rpc.ts';
@@ -199,7 +199,10 @@ export class Swarmd {
 
   private async doInit(req: InitRequest): Promise<string> {
     // Checked before anything is made, so a bad spec leaves the node as it was.
-    const spec = clusterSpecFromClient(req.spec ?? {}, defaultClusterSpec(this.opts.profile));
+    const profile = requestedProfile(req.spec) ?? this.opts.profile;
+    const spec = clusterSpecFromClient(req.spec ?? {}, defaultClusterSpec(profile));
+    // Labels given replace the default ones: the profile's must stay, for the managers joining later.
+    spec.Labels = { ...spec.Labels, [PROFILE_LABEL]: profile };
     const listenAddr = req.listenAddr ?? this.opts.listenAddr;
     const nodeId = newId(this.opts.random);
     const clusterId = newId(this.opts.random);
@@ -212,7 +215,7 @@ export class Swarmd {
     this.useCredentials(creds);
     await this.listenCluster(listenAddr, creds);
     const advertiseAddr = this.advertise(req.advertiseAddr, listenAddr);
-    const st: NodeState = { version: 1, nodeId, clusterId, role: 'manager', listenAddr: this.listening!.addr, advertiseAddr, managers: [advertiseAddr], profile: this.opts.profile };
+    const st: NodeState = { version: 1, nodeId, clusterId, role: 'manager', listenAddr: this.listening!.addr, advertiseAddr, managers: [advertiseAddr], profile };
     this.st = st;
     await this.startManager({ bootstrap: true });
     const m = this.mgr!;

@@ -1,0 +1,252 @@
+// The one API between the renderer and the lab controller (main/lab). The renderer imports these
+// types only (never values), and reaches the controller through one of two transports that it
+// cannot tell apart: Electron IPC behind a narrow preload, or HTTP + WebSocket in web mode.
+// Requests are validated at the controller's boundary (requests.ts); everything the controller
+// sends is a LabEvent.
+
+import type { NodeAvailability, NodeRole, NodeState, Reachability, TaskState, UpdateState } from '../../core/api/objects.ts';
+
+// ---------------------------------------------------------------------------------------------
+// The cluster as the renderer draws it: plain data, keyed by ID, small enough to patch.
+
+export type MachineState = 'Running' | 'Stopped' | 'Paused' | 'Error' | 'Creating' | 'Removing';
+
+/** A lab machine, whether or not it is (still) a node of the swarm. */
+export interface MachineView {
+  name: string;
+  role: NodeRole;
+  state: MachineState;
+  address: string;
+  /** The node this machine is in the swarm, once it joined. */
+  nodeId?: string;
+  /** Faults injected by the lab: partitioned from (machine names or 'all'), added latency. */
+  faults?: { partition?: string[] | 'all'; delayMs?: number; lossPercent?: number };
+}
+
+export interface NodeView {
+  id: string;
+  hostname: string;
+  /** The lab machine it runs on (undefined for a node the lab did not create). */
+  machine?: string;
+  role: NodeRole;
+  /** The Raft leader (at most one node at a time in a consistent view). */
+  leader: boolean;
+  /** Managers only: can the leader reach it. */
+  reachability?: Reachability;
+  state: NodeState;
+  availability: NodeAvailability;
+  /** The node's address as the swarm knows it. */
+  addr: string;
+  labels: Record<string, string>;
+  /** The status message the swarm gives (e.g. "heartbeat failure"). */
+  message?: string;
+}
+
+export interface PortView {
+  protocol: 'tcp' | 'udp';
+  targetPort: number;
+  publishedPort?: number;
+  publishMode: 'ingress' | 'host';
+}
+
+export interface UpdateView {
+  state: UpdateState;
+  message?: string;
+  startedAt?: string;
+  completedAt?: string;
+  /** Tasks at the new spec over all tasks meant to run (for the progress bar). */
+  updated: number;
+  total: number;
+}
+
+export interface ServiceView {
+  id: string;
+  name: string;
+  image: string;
+  mode: 'replicated' | 'global';
+  /** Replicated: the replica count; global: the number of eligible nodes. */
+  desired: number;
+  running: number;
+  ports: PortView[];
+  constraints: string[];
+  update?: UpdateView;
+  /** Stable per service: the renderer colours task dots by it. */
+  colorIndex: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TaskView {
+  id: string;
+  serviceId: string;
+  /** Replicated tasks: the slot; a task replacing another keeps its slot (the dot travels). */
+  slot?: number;
+  nodeId?: string;
+  state: TaskState;
+  desiredState: TaskState;
+  message: string;
+  error?: string;
+  /** When the task reached its current state. */
+  timestamp: string;
+  /** The scheduler's explanation while the task waits (pending), e.g. "no suitable node (...)". */
+  pendingReason?: string;
+}
+
+export interface QuorumView {
+  managers: number;
+  reachable: number;
+  /** Managers needed for a majority. */
+  quorum: number;
+  /** How many more managers may fail before the swarm loses quorum (negative: lost). */
+  canLose: number;
+}
+
+export type LabPhase = 'none' | 'creating' | 'running' | 'destroying';
+
+export interface LabView {
+  phase: LabPhase;
+  name?: string;
+  /** Which manager the controller currently talks to (machine name). */
+  via?: string;
+  /** True while no manager answers (every view field is then the last known one). */
+  stale: boolean;
+  leaderId?: string;
+  quorum: QuorumView;
+  machines: MachineView[];
+  nodes: NodeView[];
+  services: ServiceView[];
+  tasks: TaskView[];
+}
+
+/** A change to the view: upserts replace whole objects by ID; removals name IDs. */
+export interface ViewDelta {
+  phase?: LabPhase;
+  name?: string;
+  via?: string;
+  stale?: boolean;
+  /** Present when it changed; null when there is no leader. */
+  leaderId?: string | null;
+  quorum?: QuorumView;
+  machines?: { upsert?: MachineView[]; remove?: string[] };
+  nodes?: { upsert?: NodeView[]; remove?: string[] };
+  services?: { upsert?: ServiceView[]; remove?: string[] };
+  tasks?: { upsert?: TaskView[]; remove?: string[] };
+}
+
+export type TimelineKind = 'leader' | 'node' | 'task' | 'service' | 'update' | 'machine' | 'lab' | 'fault';
+
+export interface TimelineEntry {
+  seq: number;
+  time: string;
+  kind: TimelineKind;
+  severity: 'info' | 'warning' | 'error';
+  text: string;
+  nodeId?: string;
+  serviceId?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events from the controller, in order, over one stream per window.
+
+export type LabEvent =
+  | { type: 'snapshot'; view: LabView; timeline: TimelineEntry[] }
+  | { type: 'delta'; delta: ViewDelta }
+  | { type: 'timeline'; entry: TimelineEntry }
+  /** A long operation's steps (creating machines, joining, converging). */
+  | { type: 'progress'; operation: string; step: string; done?: boolean; error?: string }
+  /** Console output; the renderer acknowledges bytes it has written (flow control). */
+  | { type: 'console-data'; consoleId: string; data: string }
+  | { type: 'console-exit'; consoleId: string; code: number | null; message?: string }
+  | { type: 'logs'; streamId: string; lines: string[] }
+  | { type: 'logs-end'; streamId: string; error?: string };
+
+// ---------------------------------------------------------------------------------------------
+// Requests: one method per operation. Each resolves when the operation is accepted by the
+// cluster (or fails with a LabError whose message is for a person); its effects arrive as events.
+
+export interface LabTemplate {
+  id: string;
+  title: string;
+  managers: number;
+  workers: number;
+}
+
+export interface ServiceCreateRequest {
+  name: string;
+  image: string;
+  mode: 'replicated' | 'global';
+  replicas?: number;
+  command?: string[];
+  env?: string[];
+  ports?: { published?: number; target: number; protocol?: 'tcp' | 'udp'; mode?: 'ingress' | 'host' }[];
+  constraints?: string[];
+  restart?: { condition?: 'none' | 'on-failure' | 'any'; delay?: string; maxAttempts?: number };
+  update?: ServiceUpdatePolicy;
+}
+
+export interface ServiceUpdatePolicy {
+  parallelism?: number;
+  delay?: string;
+  failureAction?: 'pause' | 'continue' | 'rollback';
+  order?: 'stop-first' | 'start-first';
+  monitor?: string;
+}
+
+export type MachineAction = 'start' | 'stop' | 'kill' | 'restart' | 'pause' | 'resume' | 'remove';
+
+/** Why an action is risky, shown before it is confirmed (e.g. a demote that loses quorum). */
+export interface Warning {
+  message: string;
+  reason: string;
+}
+
+export interface LabApi {
+  // The lab
+  templates(): Promise<LabTemplate[]>;
+  createLab(req: { template: string } | { file: string }): Promise<void>;
+  destroyLab(): Promise<void>;
+  /** Starts the event stream with a snapshot (again after a reconnect). */
+  subscribe(listener: (e: LabEvent) => void): () => void;
+  images(): Promise<{ name: string; description: string }[]>;
+
+  // Machines and faults
+  addMachine(req: { role: NodeRole }): Promise<{ name: string }>;
+  machineAction(req: { machine: string; action: MachineAction }): Promise<void>;
+  partition(req: { machine: string; from?: string[] }): Promise<void>;
+  heal(req: { machine: string }): Promise<void>;
+  delay(req: { machine: string; ms: number; lossPercent?: number }): Promise<void>;
+
+  // Nodes
+  /** The warning a role change or availability change deserves, if any (before asking to confirm). */
+  checkNodeChange(req: { nodeId: string; role?: NodeRole; availability?: NodeAvailability }): Promise<Warning | undefined>;
+  setNodeRole(req: { nodeId: string; role: NodeRole }): Promise<void>;
+  setNodeAvailability(req: { nodeId: string; availability: NodeAvailability }): Promise<void>;
+
+  // Services
+  createService(req: ServiceCreateRequest): Promise<{ id: string }>;
+  scaleService(req: { serviceId: string; replicas: number }): Promise<void>;
+  updateService(req: { serviceId: string; image?: string; policy?: ServiceUpdatePolicy }): Promise<void>;
+  rollbackService(req: { serviceId: string }): Promise<void>;
+  removeService(req: { serviceId: string }): Promise<void>;
+  /** Follows a service's logs; lines arrive as 'logs' events. */
+  openLogs(req: { serviceId: string; tail?: number }): Promise<{ streamId: string }>;
+  closeLogs(req: { streamId: string }): Promise<void>;
+
+  // Consoles (an SSH session per console)
+  openConsole(req: { machine: string; cols: number; rows: number }): Promise<{ consoleId: string }>;
+  consoleInput(req: { consoleId: string; data: string }): Promise<void>;
+  consoleResize(req: { consoleId: string; cols: number; rows: number }): Promise<void>;
+  /** Bytes of console-data the renderer has written to the screen: output pauses past a window. */
+  consoleAck(req: { consoleId: string; bytes: number }): Promise<void>;
+  closeConsole(req: { consoleId: string }): Promise<void>;
+}
+
+/** The request methods by name: what the transports carry ({ method, params } → result). */
+export type LabMethod = Exclude<keyof LabApi, 'subscribe'>;
+export const LAB_METHODS: readonly LabMethod[] = [
+  'templates', 'createLab', 'destroyLab', 'images',
+  'addMachine', 'machineAction', 'partition', 'heal', 'delay',
+  'checkNodeChange', 'setNodeRole', 'setNodeAvailability',
+  'createService', 'scaleService', 'updateService', 'rollbackService', 'removeService', 'openLogs', 'closeLogs',
+  'openConsole', 'consoleInput', 'consoleResize', 'consoleAck', 'closeConsole',
+];

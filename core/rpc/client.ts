@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Clock, Timer } from '../clock.ts';
 import { encodeFrame, FrameReader } from './codec.ts';
 import { RpcError } from './errors.ts';
+import type { Link, LinkFaults } from './link-faults.ts';
 import { responseFrame, type RequestFrame } from './messages.ts';
 
 export interface StreamObserver {
@@ -24,6 +25,8 @@ export interface RpcClientOptions {
   callTimeoutMs?: number;
   /** At most this many bytes are queued while connecting; casts beyond are dropped. */
   maxQueuedBytes?: number;
+  /** Network faults to apply to every frame (a lab machine's); none without. */
+  faults?: LinkFaults;
 }
 
 interface PendingCall {
@@ -34,6 +37,7 @@ interface PendingCall {
 
 export class RpcClient {
   private socket: Socket | undefined;
+  private link: Link | undefined;
   private ready = false;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
@@ -87,7 +91,7 @@ export class RpcClient {
     const buf = encodeFrame(f);
     const s = this.connect();
     if (this.ready) {
-      s.write(buf);
+      this.put(s, buf);
       return;
     }
     if (!mustSend && this.queuedBytes + buf.length > (this.opts.maxQueuedBytes ?? 64 * 1024 * 1024)) return;
@@ -99,12 +103,14 @@ export class RpcClient {
     if (this.socket) return this.socket;
     const s = this.opts.dial();
     this.socket = s;
+    const link = this.opts.faults?.link(s);
+    this.link = link;
     this.ready = false;
     const reader = new FrameReader();
     s.once(this.opts.readyEvent ?? 'secureConnect', () => {
       if (this.socket !== s) return;
       this.ready = true;
-      for (const b of this.queue) s.write(b);
+      for (const b of this.queue) this.put(s, b);
       this.queue = [];
       this.queuedBytes = 0;
     });
@@ -116,14 +122,23 @@ export class RpcClient {
         s.destroy(err as Error);
         return;
       }
-      for (const doc of docs) this.receive(doc);
+      for (const doc of docs) if (!link || link.admit()) this.receive(doc);
     });
     s.on('error', () => {});
     s.on('close', () => {
+      link?.close();
       if (this.socket !== s) return;
       this.drop(new RpcError('unavailable', `the connection to the peer broke`));
     });
     return s;
+  }
+
+  private put(s: Socket, buf: Buffer): void {
+    const link = this.link;
+    if (!link) s.write(buf);
+    else link.send(() => {
+      if (!s.destroyed) s.write(buf);
+    });
   }
 
   private receive(doc: unknown): void {
@@ -149,6 +164,7 @@ export class RpcClient {
   private drop(err: RpcError): void {
     const s = this.socket;
     this.socket = undefined;
+    this.link = undefined;
     this.ready = false;
     this.queue = [];
     this.queuedBytes = 0;

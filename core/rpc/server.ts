@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { encodeFrame, FrameReader } from './codec.ts';
 import { RpcError } from './errors.ts';
+import type { LinkFaults } from './link-faults.ts';
 import { requestFrame, type ResponseFrame } from './messages.ts';
 
 export type Role = 'manager' | 'worker';
@@ -44,6 +45,8 @@ export interface RpcServerOptions {
   /** A reason to refuse a verified peer (e.g. a removed node), or undefined. */
   refuse?: (peer: Peer) => string | undefined;
   logger?: (line: string) => void;
+  /** Network faults to apply to every frame (a lab machine's); none without. */
+  faults?: LinkFaults;
 }
 
 export class RpcServer {
@@ -73,8 +76,14 @@ export class RpcServer {
     const reader = new FrameReader();
     const streams = new Map<number, { close(): void }>();
     let closed = false;
+    const link = this.opts.faults?.link(socket);
     const send = (f: ResponseFrame) => {
-      if (!closed && !socket.destroyed) socket.write(encodeFrame(f));
+      if (closed || socket.destroyed) return;
+      const buf = encodeFrame(f);
+      if (!link) socket.write(buf);
+      else link.send(() => {
+        if (!closed && !socket.destroyed) socket.write(buf);
+      });
     };
     // A connection's certificate cannot change: read it once, not for every Raft message.
     let identity: { peer: Peer | undefined } | undefined;
@@ -85,6 +94,7 @@ export class RpcServer {
     const cleanup = () => {
       if (closed) return;
       closed = true;
+      link?.close();
       this.sockets.delete(socket);
       for (const s of streams.values()) s.close();
       streams.clear();
@@ -101,6 +111,7 @@ export class RpcServer {
         return;
       }
       for (const doc of docs) {
+        if (link && !link.admit()) continue;
         const parsed = requestFrame.safeParse(doc);
         if (!parsed.success) {
           this.opts.logger?.(`rpc: dropping connection from ${socket.remoteAddress}: malformed frame`);

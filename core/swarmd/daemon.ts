@@ -17,6 +17,7 @@ import { serveDispatcher } from '../dispatcher/rpc-transport.ts';
 import type { Random } from '../random.ts';
 import { listen, splitHostPort, type Listening } from '../rpc/listener.ts';
 import { RpcError } from '../rpc/errors.ts';
+import type { LinkFaults } from '../rpc/link-faults.ts';
 import { RpcServer, type Peer } from '../rpc/server.ts';
 import type { ControlApi } from '../manager/control/api.ts';
 import { localControl } from '../manager/control/local.ts';
@@ -47,6 +48,8 @@ export interface SwarmdOptions {
   /** Makes the executor for this node (the process executor in swarmd, a test executor in tests). */
   makeExecutor: (node: { nodeId: string; hostname: string }) => Executor;
   log: (level: 'debug' | 'info' | 'warn' | 'error', component: string, line: string) => void;
+  /** Network faults on the cluster port's frames (a lab machine's emulated network). */
+  faults?: LinkFaults;
 }
 
 export interface InitRequest {
@@ -98,11 +101,15 @@ export class Swarmd {
 
   constructor(readonly opts: SwarmdOptions) {
     this.dir = new StateDir(opts.stateDir);
-    this.dialer = new Dialer(opts.clock);
+    this.dialer = new Dialer(opts.clock, {
+      ownHost: () => (this.listening ? splitHostPort(this.listening.addr).host : undefined),
+      faults: opts.faults,
+    });
     this.server = new RpcServer({
       identify: (s) => this.identify(s as TLSSocket),
       refuse: (p) => this.refuse(p),
       logger: (line) => opts.log('warn', 'rpc', line),
+      faults: opts.faults,
     });
     serveRaft(this.server, (m) => this.mgr?.step(m));
     serveDispatcher(this.server, {

@@ -5,6 +5,7 @@ import { ProcessExecutor } from '../executor/process-executor.ts';
 import { ImageCatalog } from '../executor/catalog.ts';
 import { systemClock } from '../clock.ts';
 import { systemRandom } from '../random.ts';
+import type { LinkFaults } from '../rpc/link-faults.ts';
 import { startDockerApi } from './docker-api.ts';
 import { defaultCatalogPath } from './catalog-path.ts';
 import { Swarmd } from './daemon.ts';
@@ -19,11 +20,20 @@ export interface RunningSwarmd {
   flags: SwarmdFlags;
 }
 
+/** What the program hosting swarmd adds, beyond its flags (a lab machine's emulated network). */
+export interface RunSwarmdOptions {
+  faults?: LinkFaults;
+}
+
 /**
  * Runs swarmd with these arguments until SIGTERM or SIGINT; resolves with the exit code.
  * `onStarted` sees the running node (a lab machine starts its SSH server then).
  */
-export async function runSwarmd(argv: string[], onStarted?: (r: RunningSwarmd) => Promise<() => Promise<void>> | void): Promise<number> {
+export async function runSwarmd(
+  argv: string[],
+  onStarted?: (r: RunningSwarmd) => Promise<() => Promise<void>> | void,
+  opts: RunSwarmdOptions = {},
+): Promise<number> {
   let flags: SwarmdFlags | 'help';
   try {
     flags = parseSwarmdFlags(argv);
@@ -55,6 +65,7 @@ export async function runSwarmd(argv: string[], onStarted?: (r: RunningSwarmd) =
     random: systemRandom,
     makeExecutor: (node) => new ProcessExecutor({ catalog, node: { id: node.nodeId, hostname: node.hostname } }),
     log,
+    faults: opts.faults,
   });
   const engine = new SwarmdEngine(d);
 

@@ -21,8 +21,9 @@ export function profileOf(cluster: ClusterObject | undefined): ProfileName {
  * The profile a `swarm init` spec asks for by the label (a lab file's `cluster.profile`), which
  * overrides the node's --profile: the label is what joining managers go by, so the two must agree.
  */
-export function requestedProfile(spec: ClusterSpec | undefined): ProfileName | undefined {
-  const v = spec?.Labels?.[PROFILE_LABEL];
+export function requestedProfile(spec: unknown): ProfileName | undefined {
+  const labels = (spec as ClusterSpec | undefined)?.Labels;
+  const v: unknown = labels && typeof labels === 'object' ? labels[PROFILE_LABEL] : undefined;
   if (v === undefined || v === '') return undefined;
   if (v === 'lab' || v === 'swarm') return v;
   throw new ControlError('InvalidArgument', `invalid label ${PROFILE_LABEL}=${JSON.stringify(v)}: expected lab or swarm`);

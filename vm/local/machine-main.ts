@@ -2,7 +2,12 @@
 // machines and a second Node process each would double their memory.
 
 import { resolve } from 'node:path';
+import { systemClock } from '../../core/clock.ts';
+import { systemRandom } from '../../core/random.ts';
+import { LinkFaults } from '../../core/rpc/link-faults.ts';
 import { runSwarmd } from '../../core/swarmd/run.ts';
+import { faultsPathsOf } from './faults-file.ts';
+import { FaultsWatcher } from './faults-watch.ts';
 import { MACHINE_HELP, MachineFlagError, splitMachineFlags, sshPaths, type MachineFlags } from './ssh-flags.ts';
 import { startSshServer } from './ssh-server.ts';
 
@@ -22,13 +27,22 @@ async function main(argv: string[]): Promise<number> {
   }
   if (swarmdArgs.includes('-h') || swarmdArgs.includes('--help')) process.stdout.write(MACHINE_HELP);
 
+  // The network's faults are in force before swarmd opens its first connection.
+  let faults: { link: LinkFaults; watcher: FaultsWatcher } | undefined;
+  if (machine.faults) {
+    const link = new LinkFaults({ clock: systemClock, random: systemRandom });
+    faults = { link, watcher: new FaultsWatcher(faultsPathsOf(resolve(machine.faults)), link) };
+    await faults.watcher.load();
+  }
+
   return runSwarmd(swarmdArgs, async ({ flags }) => {
-    if (!machine.sshListen) return async () => {};
     const min = LEVELS[flags.logLevel];
     // swarmd's log format, so one machine log reads as one stream.
     const log = (level: keyof typeof LEVELS, line: string) => {
       if (LEVELS[level] >= min) process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${line}\n`);
     };
+    faults?.watcher.start(log);
+    if (!machine.sshListen) return async () => faults?.watcher.stop();
     const paths = sshPaths(machine, flags.stateDir);
     const { host, port } = machine.sshListen;
     const server = await startSshServer({
@@ -43,8 +57,11 @@ async function main(argv: string[]): Promise<number> {
     }).catch((err: unknown) => {
       throw new MachineFlagError(`cannot serve SSH on ${host}:${port}: ${(err as Error).message}`);
     });
-    return () => server.close();
-  });
+    return async () => {
+      faults?.watcher.stop();
+      await server.close();
+    };
+  }, { faults: faults?.link });
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,5 @@
 // The flags a lab machine's process takes on top of swarmd's: where its SSH server listens and keeps
-// its keys. They are taken out first and the rest goes to swarmd untouched, so swarmd's parser stays
+// its keys, and the file of its network faults. They are taken out first and the rest goes to swarmd untouched, so swarmd's parser stays
 // the one judge of its own flags.
 
 import { dirname, join, resolve } from 'node:path';
@@ -15,6 +15,8 @@ export interface MachineFlags {
   sshHome: string | undefined;
   /** For the prompt and HOSTNAME; defaults to swarmd's --hostname. */
   machineName: string | undefined;
+  /** The machine's faults file (see faults-file.ts), watched; without it the network has no faults. */
+  faults?: string;
 }
 
 export const MACHINE_HELP = `Usage: machine [MACHINE OPTIONS] [SWARMD OPTIONS]
@@ -27,6 +29,7 @@ Machine options:
   --ssh-authorized-keys FILE      public keys allowed to log in (default SSH_DIR/authorized_keys)
   --ssh-home DIR                  the console's HOME (default: the parent of SSH_DIR)
   --machine-name NAME             the name in the prompt and HOSTNAME (default: --hostname)
+  --faults FILE                   apply the network faults in FILE (JSON, written by swarmlab fault) and follow its changes
 
 `;
 
@@ -38,6 +41,7 @@ const VALUED = {
   '--ssh-authorized-keys': 'sshAuthorizedKeys',
   '--ssh-home': 'sshHome',
   '--machine-name': 'machineName',
+  '--faults': 'faults',
 } as const;
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -93,5 +97,6 @@ export function machineArgs(m: Partial<MachineFlags>): string[] {
   if (m.sshAuthorizedKeys) args.push('--ssh-authorized-keys', m.sshAuthorizedKeys);
   if (m.sshHome) args.push('--ssh-home', m.sshHome);
   if (m.machineName) args.push('--machine-name', m.machineName);
+  if (m.faults) args.push('--faults', m.faults);
   return args;
 }

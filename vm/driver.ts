@@ -2,6 +2,8 @@
 // addresses. A driver object drives one machine. The local driver is the first; VirtualBox and
 // Hyper-V come behind the same interface.
 
+import type { ActiveFaults } from './faults.ts';
+
 export type MachineState = 'Running' | 'Stopped' | 'Paused' | 'Error';
 
 /** Told a line for each long step ("Starting swarmd...", "Waiting for the API..."). */
@@ -41,8 +43,14 @@ export interface Driver {
   /** Where the machine's SSH server listens. */
   ssh(): SshEndpoint;
 
-  // Faults for demonstrations (issue 5's second half): drivers implement what they can.
+  // Faults for demonstrations (issue 5's second half): drivers implement what they can. A fault
+  // set while the machine is paused or stopped applies when it runs again; faults last until healed.
+  /** Cuts the machine off from these IP addresses (on top of an earlier partition), or from all. */
   partition?(from: readonly string[] | 'all'): Promise<void>;
+  /** Ends the machine's partition, delay and loss. */
   heal?(): Promise<void>;
+  /** Delays the machine's outgoing packets (and loses some); the partition stays. */
   delay?(ms: number, lossPercent?: number): Promise<void>;
+  /** The faults in force, undefined when there are none. */
+  faults?(): Promise<ActiveFaults | undefined>;
 }

@@ -13,13 +13,16 @@ import type { MachineConfig } from '../config.ts';
 import type { Driver, MachineState, Progress, SshEndpoint, StartResult } from '../driver.ts';
 import { ping } from '../engine-api.ts';
 import { MachineError } from '../errors.ts';
+import type { ActiveFaults, MachineFaults } from '../faults.ts';
 import type { MachinePaths } from '../store.ts';
+import { faultsPaths } from './faults-file.ts';
 import { fileSize, tail } from './log-file.ts';
 import { findBundle } from './bundles.ts';
 import { machineArgs } from './ssh-flags.ts';
 import { ensureKeyPair } from './ssh-keys.ts';
 import { killTree, machineProcess, taskGroups, waitGone } from './machine-process.ts';
 import { processesWithEnv, processInfo, signalGroup, type ProcessInfo } from './processes.ts';
+import { TransportFaults } from './transport-faults.ts';
 
 export interface LocalDriverOptions {
   /** The machine's process, given its arguments (dist/machine.mjs by default; tests replace it). */
@@ -68,6 +71,7 @@ export class LocalDriver implements Driver {
         sshAuthorizedKeys: `${this.paths.labKey}.pub`,
         sshHome: this.paths.dir,
         machineName: c.name,
+        faults: faultsPaths(this.paths.dir).file,
       }),
     ];
   }
@@ -185,6 +189,32 @@ export class LocalDriver implements Driver {
 
   ssh(): SshEndpoint {
     return { host: this.config.ip, port: this.config.sshPort, user: 'docker', keyPath: this.paths.labKey };
+  }
+
+  partition(from: readonly string[] | 'all'): Promise<void> {
+    return this.networkFaults().partition(from);
+  }
+
+  heal(): Promise<void> {
+    return this.networkFaults().heal();
+  }
+
+  delay(ms: number, lossPercent?: number): Promise<void> {
+    return this.networkFaults().delay(ms, lossPercent);
+  }
+
+  faults(): Promise<ActiveFaults | undefined> {
+    return this.networkFaults().active();
+  }
+
+  /** How the machine's network faults are made depends on how it is isolated. */
+  private networkFaults(): MachineFaults {
+    switch (this.config.isolation) {
+      case 'process':
+        return new TransportFaults({ name: this.config.name, machineDir: this.paths.dir, log: this.paths.log, status: () => this.status() });
+      case 'netns':
+        throw new MachineError(`machine "${this.config.name}": network faults under --isolation netns are not implemented yet`);
+    }
   }
 
   /** The machine's swarmd, if it runs. */

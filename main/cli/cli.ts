@@ -5,16 +5,18 @@ import { Machines } from '../../vm/machines.ts';
 import { defaultHome, MachineStore } from '../../vm/store.ts';
 import { commandHelp, type Command } from './command.ts';
 import { create } from './commands/create.ts';
+import { down } from './commands/down.ts';
 import { env } from './commands/env.ts';
 import { kill, restart, rm, start, stop } from './commands/lifecycle.ts';
 import { ls } from './commands/ls.ts';
 import { inspect, ip, url } from './commands/show.ts';
 import { ssh } from './commands/ssh.ts';
+import { up } from './commands/up.ts';
 import type { CliContext } from './io.ts';
 import { reportError } from './report.ts';
 import { EXIT_FAILURE, EXIT_USAGE, parseCommand, UsageError } from './usage.ts';
 
-export const COMMANDS: readonly Command[] = [create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect];
+export const COMMANDS: readonly Command[] = [up, down, create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;

@@ -90,6 +90,8 @@ export interface TaskView {
   timestamp: string;
   /** The scheduler's explanation while the task waits (pending), e.g. "no suitable node (...)". */
   pendingReason?: string;
+  /** Made from an older spec than its service's (a rolling update will replace it); absent when current. */
+  outdated?: boolean;
 }
 
 export interface QuorumView {
@@ -103,6 +105,12 @@ export interface QuorumView {
 
 export type LabPhase = 'none' | 'creating' | 'running' | 'destroying';
 
+/**
+ * The tasks are the live ones: those the orchestrator still wants to run, and those still running
+ * on their way out. Task history (ended and replaced tasks) is left out; its failures reach the
+ * timeline instead. Arrays are sorted: machines by name, nodes by hostname, services by name,
+ * tasks by service, slot (or node) and ID.
+ */
 export interface LabView {
   phase: LabPhase;
   name?: string;
@@ -118,11 +126,14 @@ export interface LabView {
   tasks: TaskView[];
 }
 
-/** A change to the view: upserts replace whole objects by ID; removals name IDs. */
+/**
+ * A change to the view: upserts replace whole objects by ID (machines by name); removals name IDs.
+ * A scalar is present when it changed; null clears an optional one.
+ */
 export interface ViewDelta {
   phase?: LabPhase;
-  name?: string;
-  via?: string;
+  name?: string | null;
+  via?: string | null;
   stale?: boolean;
   /** Present when it changed; null when there is no leader. */
   leaderId?: string | null;
@@ -217,8 +228,12 @@ export interface LabApi {
   delay(req: { machine: string; ms: number; lossPercent?: number }): Promise<void>;
 
   // Nodes
-  /** The warning a role change or availability change deserves, if any (before asking to confirm). */
-  checkNodeChange(req: { nodeId: string; role?: NodeRole; availability?: NodeAvailability }): Promise<Warning | undefined>;
+  /**
+   * The warning a change to a node deserves, if any, before asking to confirm: a role or
+   * availability change, or an action on its machine (a kill or stop of a manager that would lose
+   * quorum, a drain of the last active node).
+   */
+  checkNodeChange(req: { nodeId: string; role?: NodeRole; availability?: NodeAvailability; action?: MachineAction | 'partition' }): Promise<Warning | undefined>;
   setNodeRole(req: { nodeId: string; role: NodeRole }): Promise<void>;
   setNodeAvailability(req: { nodeId: string; availability: NodeAvailability }): Promise<void>;
 
@@ -228,7 +243,7 @@ export interface LabApi {
   updateService(req: { serviceId: string; image?: string; policy?: ServiceUpdatePolicy }): Promise<void>;
   rollbackService(req: { serviceId: string }): Promise<void>;
   removeService(req: { serviceId: string }): Promise<void>;
-  /** Follows a service's logs; lines arrive as 'logs' events. */
+  /** Follows a service's logs; lines arrive as 'logs' events, each as `whoami.2@worker1 | text`. */
   openLogs(req: { serviceId: string; tail?: number }): Promise<{ streamId: string }>;
   closeLogs(req: { streamId: string }): Promise<void>;
 
@@ -236,7 +251,10 @@ export interface LabApi {
   openConsole(req: { machine: string; cols: number; rows: number }): Promise<{ consoleId: string }>;
   consoleInput(req: { consoleId: string; data: string }): Promise<void>;
   consoleResize(req: { consoleId: string; cols: number; rows: number }): Promise<void>;
-  /** Bytes of console-data the renderer has written to the screen: output pauses past a window. */
+  /**
+   * How much console-data the renderer has written to the screen since its last ack, counted as
+   * the data strings' lengths: output pauses past a window of unacknowledged data.
+   */
   consoleAck(req: { consoleId: string; bytes: number }): Promise<void>;
   closeConsole(req: { consoleId: string }): Promise<void>;
 }

@@ -1,0 +1,18 @@
+// A seeded PRNG (mulberry32): the demo feed and the bench replay the same cluster for a seed.
+
+export type Random = () => number;
+
+export function mulberry32(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pick<T>(rng: Random, items: readonly T[]): T {
+  return items[Math.floor(rng() * items.length)]!;
+}

@@ -24,6 +24,17 @@ export const MachineConfigSchema = z.strictObject({
   swarmPort: z.number().int().min(1).max(65535),
   /** Where the machine's SSH server listens (started by the machine's process; see vm/local). */
   sshPort: z.number().int().min(1).max(65535),
+  /** With netns isolation: the machine's namespace and its link to the lab's bridge (vm/netns). */
+  netns: z
+    .strictObject({
+      namespace: z.string().min(1),
+      /** The host end of the machine's veth pair. */
+      veth: z.string().min(1).max(15),
+      bridge: z.string().min(1).max(15),
+      /** The host's address on the bridge. */
+      hostIp: z.ipv4(),
+    })
+    .optional(),
 });
 
 export type MachineConfig = z.infer<typeof MachineConfigSchema>;

@@ -4,6 +4,7 @@
 import type { DriverName, Isolation, MachineConfig } from './config.ts';
 import type { Driver, Progress } from './driver.ts';
 import { MachineError } from './errors.ts';
+import { assertNetnsSupported, type Host } from './netns/support.ts';
 import { LocalDriver, type LocalDriverOptions } from './local/driver.ts';
 import { killTree, machineProcess } from './local/machine-process.ts';
 import { MachineStore, type MachinePaths } from './store.ts';
@@ -16,6 +17,8 @@ export interface Machine {
 
 export interface MachinesOptions {
   local?: LocalDriverOptions;
+  /** The host as netns isolation sees it (tests pretend to be another); this one by default. */
+  host?: Host;
 }
 
 export class Machines {
@@ -38,6 +41,8 @@ export class Machines {
   }
 
   async create(name: string, o: { driver: DriverName; isolation: Isolation }, progress?: Progress): Promise<Machine> {
+    // Refused before the name is claimed, so a refusal leaves nothing behind.
+    if (o.isolation === 'netns') assertNetnsSupported(this.opts.host);
     const config = await this.store.create({ name, ...o });
     const m = { config, paths: this.store.paths(name), driver: this.driverFor(config) };
     try {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { allocateAddress, type PortProbe } from './address.ts';
 import { MACHINE_NAME, MachineConfigSchema, readMachineConfig, type DriverName, type Isolation, type MachineConfig } from './config.ts';
 import { MachineError } from './errors.ts';
+import { labNetPlan, machineNetName } from './netns/plan.ts';
 
 export interface MachinePaths {
   dir: string;
@@ -156,11 +157,14 @@ export class MachineStore {
       throw err;
     }
     try {
+      // A netns machine's address is in its lab's own subnet, one per SWARMLAB_HOME.
+      const net = input.isolation === 'netns' ? labNetPlan(this.home) : undefined;
       const address = await allocateAddress(used, {
         first: this.opts.firstSlot,
         platform: this.opts.platform,
         probe: this.opts.probe,
         claim: (slot) => this.claimSlot(slot, input.name),
+        netnsPrefix: net?.prefix,
       });
       if (!address) throw new MachineError('no free machine address left: remove a machine first (swarmlab rm NAME)');
       const config: MachineConfig = {
@@ -170,6 +174,9 @@ export class MachineStore {
         isolation: input.isolation,
         created: new Date().toISOString(),
         ...address,
+        ...(net && {
+          netns: { namespace: machineNetName(net, address.slot), veth: machineNetName(net, address.slot), bridge: net.bridge, hostIp: net.hostIp },
+        }),
       };
       await mkdir(p.state);
       await this.save(config);

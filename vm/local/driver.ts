@@ -2,7 +2,8 @@
 // server (dist/machine.mjs), detached in its own process group,
 // with its state directory, API socket, log and pid file in the machine's directory. Its tasks'
 // real processes live in process groups of their own (core/executor/child-process.ts), so killing
-// or freezing a machine reaches them group by group (machine-process.ts).
+// or freezing a machine reaches them group by group (machine-process.ts). With --isolation netns the
+// process runs in a network namespace of its own, on the lab's bridge (netns-machine.ts).
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -13,6 +14,7 @@ import type { MachineConfig } from '../config.ts';
 import type { Driver, MachineState, Progress, SshEndpoint, StartResult } from '../driver.ts';
 import { ping } from '../engine-api.ts';
 import { MachineError } from '../errors.ts';
+import { assertNetnsSupported } from '../netns/support.ts';
 import type { ActiveFaults, MachineFaults } from '../faults.ts';
 import type { MachinePaths } from '../store.ts';
 import { faultsPaths } from './faults-file.ts';
@@ -21,6 +23,7 @@ import { findBundle } from './bundles.ts';
 import { machineArgs } from './ssh-flags.ts';
 import { ensureKeyPair } from './ssh-keys.ts';
 import { killTree, machineProcess, taskGroups, waitGone } from './machine-process.ts';
+import { inNamespace, killNamespace, machineNet, prepareNetns, teardownNetns } from './netns-machine.ts';
 import { processesWithEnv, processInfo, signalGroup, type ProcessInfo } from './processes.ts';
 import { TransportFaults } from './transport-faults.ts';
 
@@ -93,13 +96,15 @@ export class LocalDriver implements Driver {
     await mkdir(this.paths.state, { recursive: true });
     await this.forgetProcess();
     await ensureKeyPair(this.paths.labKey);
+    const namespace = this.config.isolation === 'netns' ? (await prepareNetns(this.config)).namespace : undefined;
     const logFrom = await fileSize(this.paths.log);
     const out = openSync(this.paths.log, 'a');
     let child;
     try {
       writeSync(out, `--- swarmlab ${new Date().toISOString()}: starting machine ${this.config.name}\n`);
       progress?.(`(${this.config.name}) Starting swarmd on ${this.config.ip}:${this.config.swarmPort}...`);
-      const cmd = this.opts.command ? this.opts.command(this.machineArgs()) : swarmdCommand(this.machineArgs(), findBundle('machine'));
+      const machine = this.opts.command ? this.opts.command(this.machineArgs()) : swarmdCommand(this.machineArgs(), findBundle('machine'));
+      const cmd = namespace ? inNamespace(namespace, machine) : machine;
       child = spawn(cmd.file, cmd.args, { detached: true, stdio: ['ignore', out, out], cwd: this.paths.dir });
     } finally {
       closeSync(out);
@@ -145,6 +150,7 @@ export class LocalDriver implements Driver {
     }
     // swarmd ends its tasks when it stops; one that left its group is found by its environment.
     await this.killLeftoverTasks();
+    await this.killNamespaceLeftovers();
     await this.forgetProcess();
   }
 
@@ -152,6 +158,7 @@ export class LocalDriver implements Driver {
     const p = await this.process();
     if (p && !(await killTree(p))) throw new MachineError(`machine "${this.config.name}": swarmd (pid ${p.pid}) survived SIGKILL`);
     await this.killLeftoverTasks();
+    await this.killNamespaceLeftovers();
     await this.forgetProcess();
   }
 
@@ -171,6 +178,7 @@ export class LocalDriver implements Driver {
 
   async remove(): Promise<void> {
     await this.kill();
+    if (this.config.isolation === 'netns') await teardownNetns(this.config);
   }
 
   async status(): Promise<MachineState> {
@@ -223,9 +231,15 @@ export class LocalDriver implements Driver {
   }
 
   private checkIsolation(): void {
-    if (this.config.isolation !== 'process') {
-      throw new MachineError(`machine "${this.config.name}": the local driver does not support --isolation ${this.config.isolation} yet (use --isolation process)`);
+    if (this.config.isolation === 'netns') {
+      assertNetnsSupported();
+      machineNet(this.config);
     }
+  }
+
+  /** A netns machine's namespace holds nothing once the machine has ended (a task that escaped its groups). */
+  private async killNamespaceLeftovers(): Promise<void> {
+    if (this.config.isolation === 'netns' && this.config.netns) await killNamespace(this.config.netns.namespace);
   }
 
   private async running(what: string): Promise<ProcessInfo> {

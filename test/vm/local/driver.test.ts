@@ -132,8 +132,13 @@ describe('local driver', () => {
     expect(strays).toEqual([]);
   });
 
-  it('netns isolation is refused for now', async () => {
-    await expect(machines.create('ns', { driver: 'local', isolation: 'netns' })).rejects.toThrow('does not support --isolation netns yet');
-    expect(await machines.store.exists('ns')).toBe(false);
+  it('netns isolation is refused up front without root on Linux, leaving nothing', async () => {
+    for (const host of [{ platform: 'linux', uid: 1000, hasIp: true }, { platform: 'darwin', uid: 0, hasIp: false }] as const) {
+      const other = new Machines(new MachineStore({ home, firstSlot: 100 }), { host });
+      await expect(other.create('ns', { driver: 'local', isolation: 'netns' })).rejects.toThrow(
+        '--isolation netns needs root on Linux (it creates network namespaces); use --isolation process',
+      );
+      expect(await other.store.exists('ns')).toBe(false);
+    }
   });
 });

@@ -6,6 +6,8 @@
 
 import type { NodeAvailability, NodeRole, NodeState, Reachability, TaskState, UpdateState } from '../../core/api/objects.ts';
 
+export type { NodeAvailability, NodeRole, NodeState, Reachability, TaskState, UpdateState };
+
 // ---------------------------------------------------------------------------------------------
 // The cluster as the renderer draws it: plain data, keyed by ID, small enough to patch.
 

@@ -108,8 +108,8 @@ export class LabStore {
 
   private patch(d: ViewDelta, changed: Set<Table>): void {
     if (d.phase !== undefined) { this.phase = d.phase; changed.add('lab'); }
-    if (d.name !== undefined) { this.name = d.name; changed.add('lab'); }
-    if (d.via !== undefined) { this.via = d.via; changed.add('lab'); }
+    if (d.name !== undefined) { this.name = d.name ?? undefined; changed.add('lab'); }
+    if (d.via !== undefined) { this.via = d.via ?? undefined; changed.add('lab'); }
     if (d.stale !== undefined) { this.stale = d.stale; changed.add('lab'); }
     if (d.leaderId !== undefined) {
       this.leaderId = d.leaderId ?? undefined;

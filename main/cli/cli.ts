@@ -7,6 +7,7 @@ import { commandHelp, type Command } from './command.ts';
 import { create } from './commands/create.ts';
 import { down } from './commands/down.ts';
 import { env } from './commands/env.ts';
+import { fault } from './commands/fault.ts';
 import { kill, restart, rm, start, stop } from './commands/lifecycle.ts';
 import { ls } from './commands/ls.ts';
 import { inspect, ip, url } from './commands/show.ts';
@@ -16,7 +17,7 @@ import type { CliContext } from './io.ts';
 import { reportError } from './report.ts';
 import { EXIT_FAILURE, EXIT_USAGE, parseCommand, UsageError } from './usage.ts';
 
-export const COMMANDS: readonly Command[] = [up, down, create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect];
+export const COMMANDS: readonly Command[] = [up, down, create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect, fault];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;

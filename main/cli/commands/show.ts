@@ -4,6 +4,7 @@ import type { Command } from '../command.ts';
 import type { CliContext } from '../io.ts';
 import { expectArgs } from '../usage.ts';
 import { MachineError } from '../../../vm/errors.ts';
+import type { ActiveFaults } from '../../../vm/faults.ts';
 import type { Machine } from '../../../vm/machines.ts';
 import { sshCommandLine } from '../../../vm/local/ssh-command.ts';
 
@@ -46,6 +47,7 @@ export async function inspectMachine(m: Machine): Promise<Record<string, unknown
     Created: m.config.created,
     State: await m.driver.status(),
     URL: m.driver.url(),
+    Faults: inspectFaults(await m.driver.faults?.().catch(() => undefined)),
     Driver: {
       Isolation: m.config.isolation,
       IPAddress: m.driver.address(),
@@ -62,6 +64,12 @@ export async function inspectMachine(m: Machine): Promise<Record<string, unknown
       LogFile: m.paths.log,
     },
   };
+}
+
+/** The network faults in force (null without), with the addresses the machine is cut off from. */
+function inspectFaults(f: ActiveFaults | undefined): Record<string, unknown> | null {
+  if (!f) return null;
+  return { PartitionFrom: f.partition ?? [], DelayMs: f.delayMs ?? 0, LossPercent: f.lossPercent ?? 0, Applied: f.applied };
 }
 
 export const inspect: Command = {

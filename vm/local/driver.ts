@@ -23,6 +23,7 @@ import { findBundle } from './bundles.ts';
 import { machineArgs } from './ssh-flags.ts';
 import { ensureKeyPair } from './ssh-keys.ts';
 import { killTree, machineProcess, taskGroups, waitGone } from './machine-process.ts';
+import { NetnsFaults } from './netns-faults.ts';
 import { inNamespace, killNamespace, machineNet, prepareNetns, teardownNetns } from './netns-machine.ts';
 import { processesWithEnv, processInfo, signalGroup, type ProcessInfo } from './processes.ts';
 import { TransportFaults } from './transport-faults.ts';
@@ -96,7 +97,12 @@ export class LocalDriver implements Driver {
     await mkdir(this.paths.state, { recursive: true });
     await this.forgetProcess();
     await ensureKeyPair(this.paths.labKey);
-    const namespace = this.config.isolation === 'netns' ? (await prepareNetns(this.config)).namespace : undefined;
+    let namespace: string | undefined;
+    if (this.config.isolation === 'netns') {
+      namespace = (await prepareNetns(this.config)).namespace;
+      // A new namespace has a clean network: the faults not healed yet come back first.
+      await this.netnsFaults().reapply();
+    }
     const logFrom = await fileSize(this.paths.log);
     const out = openSync(this.paths.log, 'a');
     let child;
@@ -219,10 +225,20 @@ export class LocalDriver implements Driver {
   private networkFaults(): MachineFaults {
     switch (this.config.isolation) {
       case 'process':
-        return new TransportFaults({ name: this.config.name, machineDir: this.paths.dir, log: this.paths.log, status: () => this.status() });
+        return this.transportFaults();
       case 'netns':
-        throw new MachineError(`machine "${this.config.name}": network faults under --isolation netns are not implemented yet`);
+        return this.netnsFaults();
     }
+  }
+
+  private transportFaults(): TransportFaults {
+    return new TransportFaults({ name: this.config.name, machineDir: this.paths.dir, log: this.paths.log, status: () => this.status() });
+  }
+
+  /** The kernel's faults in the machine's namespace; a delay the kernel cannot make (no netem) goes to its transport. */
+  private netnsFaults(): NetnsFaults {
+    const { namespace, hostIp } = machineNet(this.config);
+    return new NetnsFaults({ name: this.config.name, namespace, hostIp, file: path.join(this.paths.dir, 'netns-faults.json'), fallback: this.transportFaults() });
   }
 
   /** The machine's swarmd, if it runs. */

@@ -158,8 +158,8 @@ export class DemoLabApi implements LabApi {
     this.cluster.change((tx) => this.cluster.updateMachine(req.machine, { faults: { delayMs: req.ms, ...(req.lossPercent ? { lossPercent: req.lossPercent } : {}) } }, tx));
   }
 
-  async checkNodeChange(req: { nodeId: string; role?: 'manager' | 'worker'; availability?: 'active' | 'pause' | 'drain' }) {
-    return this.cluster.checkNodeChange(req.nodeId, req.role, req.availability);
+  async checkNodeChange(req: { nodeId: string; role?: 'manager' | 'worker'; availability?: 'active' | 'pause' | 'drain'; action?: MachineAction | 'partition' }) {
+    return this.cluster.checkNodeChange(req.nodeId, req.role, req.availability, req.action);
   }
 
   async setNodeRole(req: { nodeId: string; role: 'manager' | 'worker' }): Promise<void> {

@@ -24,6 +24,8 @@ interface Spec {
   version: number;
 }
 
+const GERUND: Record<string, string> = { kill: 'Killing', stop: 'Stopping', pause: 'Pausing', remove: 'Removing', restart: 'Restarting', partition: 'Partitioning' };
+
 /** Images whose tasks fail to start (the catalog's rollback demo). */
 const FAILING_IMAGES = new Set(['swarmlab/web:red', 'swarmlab/crash']);
 
@@ -241,10 +243,17 @@ export class FakeCluster {
     });
   }
 
-  checkNodeChange(nodeId: string, role?: 'manager' | 'worker', availability?: string): Warning | undefined {
+  checkNodeChange(nodeId: string, role?: 'manager' | 'worker', availability?: string, action?: string): Warning | undefined {
     const node = this.nodes.get(nodeId);
     if (!node) return undefined;
     const q = this.quorum();
+    const stops = action && ['kill', 'stop', 'pause', 'remove', 'partition', 'restart'].includes(action);
+    if (stops && node.role === 'manager' && node.reachability === 'reachable' && q.reachable - 1 < q.quorum) {
+      return {
+        message: `${GERUND[action] ?? action} ${node.hostname} would lose quorum`,
+        reason: `${q.reachable - 1} of ${q.managers} managers would be reachable; a majority needs ${q.quorum}. The swarm would stop accepting changes until one comes back.`,
+      };
+    }
     if (role === 'worker' && node.role === 'manager') {
       const managers = q.managers - 1;
       const reachable = q.reachable - (node.reachability === 'reachable' ? 1 : 0);

@@ -29,10 +29,6 @@ export class TransportFaults implements MachineFaults {
   }
 
   async partition(from: readonly string[] | 'all'): Promise<void> {
-    // Peers are told apart by address: where machines share one, only a cut from all can be made.
-    if (from !== 'all' && (this.opts.platform ?? process.platform) !== 'linux') {
-      throw new MachineError(`machine "${this.opts.name}": machines share one address on this system, so a partition from some of them cannot be made: partition it from all (without --from)`);
-    }
     await this.change((f) => ({ ...f, partition: addPartition(f.partition, from) }));
   }
 
@@ -52,6 +48,10 @@ export class TransportFaults implements MachineFaults {
   }
 
   private async change(next: (f: NetworkFaults) => NetworkFaults): Promise<void> {
+    // The transport tells peers, and the machine itself, apart by address; off Linux all machines share 127.0.0.1.
+    if ((this.opts.platform ?? process.platform) !== 'linux') {
+      throw new MachineError(`machine "${this.opts.name}": network faults need machines with addresses of their own, which local machines have on Linux only (swarmlab fault pause still works)`);
+    }
     const r = await readFaultsFile(this.paths.file);
     // A hand-damaged file is replaced: what it meant cannot be known.
     const current: NetworkFaults = r.state === 'ok' ? r.faults : {};

@@ -87,6 +87,12 @@ describe('process machine faults', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ generation: 2, delayMs: 0, lossPercent: 0 });
   });
 
+  it('off Linux, where machines share one address, network faults are refused', async () => {
+    const mac = new TransportFaults({ name: 'm1', machineDir: dir, log: `${dir}/swarmd.log`, status: async () => state, platform: 'darwin' });
+    await expect(mac.partition('all')).rejects.toThrow('machine "m1": network faults need machines with addresses of their own, which local machines have on Linux only (swarmlab fault pause still works)');
+    expect(await mac.active()).toBeUndefined();
+  });
+
   it('the machine process takes the file as --faults', () => {
     const { machine: flags, swarmd } = splitMachineFlags([...machineArgs({ faults: '/m/faults.json' }), '--inactive']);
     expect(flags.faults).toBe('/m/faults.json');

@@ -7,6 +7,7 @@ import { MachineError } from './errors.ts';
 import { assertNetnsSupported, type Host } from './netns/support.ts';
 import { LocalDriver, type LocalDriverOptions } from './local/driver.ts';
 import { killTree, machineProcess } from './local/machine-process.ts';
+import { teardownSlotNetns } from './local/netns-machine.ts';
 import { MachineStore, type MachinePaths } from './store.ts';
 
 export interface Machine {
@@ -68,6 +69,7 @@ export class Machines {
       // Its driver is unknown, but a local machine's process can be found without it.
       const orphan = await machineProcess(this.store.paths(name));
       if (orphan) await killTree(orphan);
+      for (const slot of await this.store.slotsOf(name)) await teardownSlotNetns(this.store.home, slot);
       return this.store.remove(name);
     }
     try {

@@ -216,17 +216,23 @@ export class MachineStore {
     }
   }
 
-  private async releaseSlots(name: string): Promise<void> {
+  /** The address slots the machine holds (known even when its config cannot be read). */
+  async slotsOf(name: string): Promise<number[]> {
     let files: string[];
     try {
       files = await readdir(this.slotsDir);
     } catch {
-      return;
+      return [];
     }
+    const held: number[] = [];
     for (const f of files) {
-      const file = path.join(this.slotsDir, f);
-      if ((await readFile(file, 'utf8').catch(() => '')).trim() === name) await rm(file, { force: true });
+      if ((await readFile(path.join(this.slotsDir, f), 'utf8').catch(() => '')).trim() === name) held.push(Number(f));
     }
+    return held;
+  }
+
+  private async releaseSlots(name: string): Promise<void> {
+    for (const slot of await this.slotsOf(name)) await rm(path.join(this.slotsDir, String(slot)), { force: true });
   }
 }
 

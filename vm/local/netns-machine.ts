@@ -6,8 +6,9 @@
 import type { MachineConfig } from '../config.ts';
 import { MachineError } from '../errors.ts';
 import { toolPath } from '../netns/command.ts';
-import { attachMachine, detachMachine, namespacePids, type MachineNet } from '../netns/network.ts';
-import { assertNetnsSupported } from '../netns/support.ts';
+import { attachMachine, detachMachine, namespaceExists, namespacePids, type MachineNet } from '../netns/network.ts';
+import { labNetPlan, machineIp, machineNetName } from '../netns/plan.ts';
+import { assertNetnsSupported, netnsUnsupported } from '../netns/support.ts';
 import { waitGone } from './machine-process.ts';
 
 /** The machine's network, from its config (which the store wrote with the namespace's names). */
@@ -46,6 +47,19 @@ export async function killNamespace(namespace: string, waitMs = 10_000): Promise
     }
     await Promise.all(pids.map((pid) => waitGone(pid, Math.max(0, deadline - Date.now()))));
   }
+}
+
+/**
+ * For a machine whose config cannot be read: the network of the slot it held, if there is one (the
+ * names follow from the home and the slot). Nothing to do where netns isolation cannot be used.
+ */
+export async function teardownSlotNetns(home: string, slot: number): Promise<void> {
+  if (netnsUnsupported()) return;
+  const plan = labNetPlan(home);
+  const name = machineNetName(plan, slot);
+  if (!(await namespaceExists(name))) return;
+  await killNamespace(name);
+  await detachMachine({ namespace: name, veth: name, bridge: plan.bridge, hostIp: plan.hostIp, ip: machineIp(plan, slot) });
 }
 
 /** Ends the namespace's processes and removes its network (and the lab's bridge after the last machine). */

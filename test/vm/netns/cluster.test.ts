@@ -5,6 +5,7 @@
 // that outlive a restart, and a removal that leaves no namespace, interface or process behind.
 
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swarmRole } from '../../../vm/engine-api.ts';
@@ -180,7 +181,7 @@ describe.skipIf(netnsSkipReason !== undefined)(`netns machines${netnsSkipReason 
     expect(await connectsFrom(a, b.config.ip, 2377)).toBe(true);
   });
 
-  it('rm: no namespace, veth or process left; the bridge goes with the last machine', async () => {
+  it('rm: no namespace, veth or process left; the bridge goes with the last machine (one whose config is corrupt, by rm -f)', async () => {
     const plan = labNetPlan(home);
     const pids: number[] = [];
     for (const n of NAMES) pids.push(...(await namespacePids(m[n]!.config.netns!.namespace)));
@@ -190,7 +191,9 @@ describe.skipIf(netnsSkipReason !== undefined)(`netns machines${netnsSkipReason 
     expect(await links()).not.toContain(m.m1!.config.netns!.veth);
     expect(await links()).toContain(plan.bridge);
     await machines.remove('m2');
-    await machines.remove('m3');
+    await writeFile(m.m3!.paths.config, '{"version": 1, "na');
+    await expect(machines.remove('m3')).rejects.toThrow('is corrupt');
+    await machines.remove('m3', true);
     const left = [...(await namespaces()), ...(await links())].filter((n) => n.startsWith(plan.bridge));
     expect(left).toEqual([]);
     for (const pid of pids) expect(await isGone(pid)).toBe(true);

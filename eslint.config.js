@@ -16,4 +16,17 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['**/main/**', '**/vm/**', '**/renderer/**'] }],
     },
   },
+  {
+    // The renderer runs in a browser page: no Node modules, and only types from main/ and core/.
+    files: ['renderer/**/*.ts'],
+    ignores: ['renderer/vite.config.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*'], message: 'the renderer runs in a browser page' },
+          { group: ['**/main/**', '**/core/**', '**/vm/**'], allowTypeImports: true, message: 'the renderer imports only types from main/ and core/' },
+        ],
+      }],
+    },
+  },
 );

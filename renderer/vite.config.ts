@@ -19,5 +19,6 @@ export default defineConfig({
     // Electron's Chromium and Debian's are both recent; no legacy transforms.
     target: 'es2022',
     chunkSizeWarningLimit: 1500,
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
 });

@@ -12,7 +12,8 @@ export const create: Command = {
   options: { driver: { type: 'string', short: 'd' }, isolation: { type: 'string' } },
   optionHelp: [
     `  -d, --driver string      machine driver: ${DRIVERS.join(', ')} (default "local")`,
-    `      --isolation string   how the local driver keeps machines apart: ${ISOLATIONS.join(', ')} (default "process")`,
+    `      --isolation string   how the local driver keeps machines apart: ${ISOLATIONS.join(', ')} (default "process");`,
+    '                           netns gives each machine a network namespace and an IP on a bridge (root on Linux)',
   ],
   async run(ctx, p) {
     expectArgs('create', p.positionals, 1, 1);

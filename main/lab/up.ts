@@ -1,10 +1,11 @@
-// Brings a lab up: its machines made side by side, `swarm init` on the first manager with the
-// file's cluster settings, the other managers joined one at a time (Raft adds one member at a
-// time; a second change proposed meanwhile is refused and retried only half a second later) while
-// the workers join all at once, node labels, then — once every node is ready and a leader is
-// elected — the services, and a wait until they run. A failure before the nodes are ready removes
-// every machine this `up` made; services that do not converge leave the lab up and are reported.
-// Progress goes to a callback, for the CLI and for the app's "new lab from template".
+// Brings a lab up: its machines made side by side, `swarm init` on the first manager as soon as it
+// is up (with the file's cluster settings), every other machine joined as soon as it is up — the
+// managers one at a time (Raft adds one member at a time; a second change proposed meanwhile is
+// refused and retried only half a second later), the workers all at once — and labelled; then,
+// once every node is ready and a leader is elected, the services, and a wait until they run. A
+// failure before the nodes are ready removes every machine this `up` made; services that do not
+// converge leave the lab up and are reported. Progress goes to a callback, for the CLI and for
+// the app's "new lab from template".
 
 import type { NodeObject, NodeSpec, ServiceObject } from '../../core/api/objects.ts';
 import type { Machine, Machines } from '../../vm/machines.ts';
@@ -13,7 +14,7 @@ import { LabError } from './errors.ts';
 import type { LabDefinition, LabMachine } from './lab-file.ts';
 import { LabRecords } from './lab-records.ts';
 
-export type UpPhase = 'create' | 'init' | 'join' | 'label' | 'ready' | 'deploy' | 'converge' | 'cleanup';
+export type UpPhase = 'create' | 'init' | 'join' | 'ready' | 'deploy' | 'converge' | 'cleanup';
 
 export interface UpEvent {
   phase: UpPhase;
@@ -62,7 +63,7 @@ export interface LabSummary {
   services: UpService[];
   /** Services that did not run within the deadline, each with why (the lab is up all the same). */
   unconverged: string[];
-  /** Milliseconds each phase took. */
+  /** Milliseconds from the start of `up` to the end of each phase (they overlap: a machine joins as soon as it is up). */
   timings: Partial<Record<UpPhase, number>>;
 }
 
@@ -76,11 +77,9 @@ export async function upLab(o: UpOptions): Promise<LabSummary> {
   const say = (phase: UpPhase, message: string, machine?: string) => o.progress?.({ phase, message, ...(machine ? { machine } : {}) });
   const pollMs = o.pollMs ?? 50;
   const timings: LabSummary['timings'] = {};
-  let t = performance.now();
-  const lap = (phase: UpPhase) => {
-    const now = performance.now();
-    timings[phase] = Math.round(now - t);
-    t = now;
+  const t0 = performance.now();
+  const reached = (phase: UpPhase) => {
+    timings[phase] = Math.round(performance.now() - t0);
   };
 
   const taken = (await Promise.all(plan.map(async (m) => ((await machines.store.exists(m.name)) ? m.name : undefined)))).filter((n) => n !== undefined);
@@ -92,58 +91,67 @@ export async function upLab(o: UpOptions): Promise<LabSummary> {
   await records.claim(record);
 
   const made: Machine[] = [];
-  try {
-    say('create', `Creating ${plan.length} machines...`);
-    const results = await Promise.allSettled(
-      plan.map(async (m) => {
-        const made = await machines.create(m.name, { driver: m.driver, isolation: m.isolation }, (line) =>
+  say('create', `Creating ${plan.length} machines...`);
+  // Each machine goes on to its next step as soon as it is up: booting the others (CPU-bound)
+  // overlaps with init and the joins (mostly waiting on the network and on Raft).
+  const creations = new Map(
+    plan.map((m) => [
+      m.name,
+      machines
+        .create(m.name, { driver: m.driver, isolation: m.isolation }, (line) =>
           o.progress?.({ phase: 'create', machine: m.name, message: line.replace(/^\([^)]*\) /, ''), detail: true }),
-        );
-        say('create', `created (${made.driver.address()})`, m.name);
-        return made;
-      }),
-    );
-    results.forEach((r) => r.status === 'fulfilled' && made.push(r.value));
+        )
+        .then((x) => {
+          made.push(x);
+          say('create', `created (${x.driver.address()})`, m.name);
+          return x;
+        }),
+    ]),
+  );
+  const allCreated = Promise.allSettled(creations.values()).then((results) => {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const byName = new Map(made.map((m) => [m.config.name, m]));
+    reached('create');
+  });
+  // Awaited below (the failure of any one ends the up); never an unhandled rejection meanwhile.
+  for (const c of [...creations.values(), allCreated]) c.catch(() => {});
+  const machine = (n: string) => creations.get(n)!;
+  try {
     const api = (m: Machine) => new EngineClient(m.config.name, m.paths.socket);
     const addr = (m: Machine) => `${m.config.ip}:${m.config.swarmPort}`;
-    lap('create');
 
     const [firstPlan, ...otherManagers] = plan.filter((m) => m.role === 'manager');
-    const first = byName.get(firstPlan!.name)!;
+    const first = await machine(firstPlan!.name);
     const leaderApi = api(first);
     say('init', `Initializing the swarm on ${first.config.name} (${addr(first)}, ${lab.cluster.profile} profile)...`, first.config.name);
     await leaderApi.post('/swarm/init', { ListenAddr: addr(first), AdvertiseAddr: addr(first), Spec: lab.cluster.spec });
     const { JoinTokens: tokens } = await leaderApi.get<{ JoinTokens: { Worker: string; Manager: string } }>('/swarm');
-    lap('init');
+    reached('init');
+    await labelNode(first, leaderApi, firstPlan!.labels);
 
-    const join = async (m: Machine, role: LabMachine['role']) => {
-      await api(m).post('/swarm/join', { ListenAddr: addr(m), AdvertiseAddr: addr(m), RemoteAddrs: [addr(first)], JoinToken: role === 'manager' ? tokens.Manager : tokens.Worker });
-      say('join', `joined as ${role}`, m.config.name);
+    const join = async (p: (typeof plan)[number]) => {
+      const m = await machine(p.name);
+      await api(m).post('/swarm/join', { ListenAddr: addr(m), AdvertiseAddr: addr(m), RemoteAddrs: [addr(first)], JoinToken: p.role === 'manager' ? tokens.Manager : tokens.Worker });
+      say('join', `joined as ${p.role}`, m.config.name);
+      await labelNode(m, leaderApi, p.labels);
     };
     const workers = plan.filter((m) => m.role === 'worker');
     say('join', `Joining ${otherManagers.length} manager${otherManagers.length === 1 ? '' : 's'} and ${workers.length} worker${workers.length === 1 ? '' : 's'}...`);
     await Promise.all([
       (async () => {
-        for (const m of otherManagers) await join(byName.get(m.name)!, 'manager');
+        // One at a time: Raft takes one membership change at a time, and a manager whose change is
+        // refused meanwhile retries only after half a second.
+        for (const m of otherManagers) await join(m);
       })(),
-      ...workers.map((m) => join(byName.get(m.name)!, 'worker')),
+      ...workers.map(join),
+      allCreated,
     ]);
-    lap('join');
-
-    const labelled = plan.filter((m) => Object.keys(m.labels).length > 0);
-    if (labelled.length > 0) {
-      say('label', `Labelling ${labelled.length} node${labelled.length === 1 ? '' : 's'}...`);
-      const nodes = await leaderApi.get<NodeObject[]>('/nodes');
-      await Promise.all(labelled.map((m) => labelNode(leaderApi, nodes, m.name, m.labels)));
-      lap('label');
-    }
+    reached('join');
 
     say('ready', `Waiting for ${plan.length} nodes to be ready...`);
     const leader = await waitReady(leaderApi, plan, o.readyTimeoutMs ?? 60_000, pollMs);
-    lap('ready');
+    reached('ready');
+    const byName = new Map(made.map((m) => [m.config.name, m]));
 
     if (lab.services.length > 0) {
       say('deploy', `Deploying ${lab.services.length} service${lab.services.length === 1 ? '' : 's'}...`);
@@ -151,7 +159,7 @@ export async function upLab(o: UpOptions): Promise<LabSummary> {
         await leaderApi.post('/services/create', s.spec);
         say('deploy', `service ${s.name} created (${s.spec.TaskTemplate.ContainerSpec.Image})`);
       }
-      lap('deploy');
+      reached('deploy');
     }
 
     await records.save({ ...record, state: 'up' });
@@ -161,7 +169,7 @@ export async function upLab(o: UpOptions): Promise<LabSummary> {
     if (lab.services.length > 0) {
       say('converge', `Waiting for ${lab.services.length} service${lab.services.length === 1 ? '' : 's'} to run...`);
       ({ services, unconverged } = await waitServices(leaderApi, lab.services.map((s) => s.name), o.convergeTimeoutMs ?? 60_000, pollMs));
-      lap('converge');
+      reached('converge');
     }
 
     return {
@@ -178,6 +186,8 @@ export async function upLab(o: UpOptions): Promise<LabSummary> {
       timings,
     };
   } catch (err) {
+    // Machines still on their way are waited for, so that none is left behind.
+    await Promise.allSettled(creations.values());
     if (made.length > 0) say('cleanup', `Removing the ${made.length} machine${made.length === 1 ? '' : 's'} this up created...`);
     await Promise.all(made.map((m) => machines.remove(m.config.name, true).catch(() => {})));
     await records.remove(name);
@@ -186,15 +196,17 @@ export async function upLab(o: UpOptions): Promise<LabSummary> {
   }
 }
 
-/** Sets a node's labels; a node's version moves with every status change, so a stale one is retried. */
-async function labelNode(api: EngineClient, nodes: NodeObject[], hostname: string, labels: Record<string, string>): Promise<void> {
-  const id = nodes.find((n) => n.Description?.Hostname === hostname)?.ID;
-  if (!id) throw new LabError(`node ${hostname} is not in the swarm's node list after it joined`);
+/** Sets a machine's node labels; a node's version moves with every status change, so a stale one is retried. */
+async function labelNode(m: Machine, leader: EngineClient, labels: Record<string, string>): Promise<void> {
+  if (Object.keys(labels).length === 0) return;
+  const info = await new EngineClient(m.config.name, m.paths.socket).get<{ Swarm?: { NodeID?: string } }>('/info');
+  const id = info.Swarm?.NodeID;
+  if (!id) throw new LabError(`(${m.config.name}) has no node ID after joining the swarm`);
   for (let attempt = 1; ; attempt++) {
-    const node = await api.get<NodeObject>(`/nodes/${id}`);
+    const node = await leader.get<NodeObject>(`/nodes/${id}`);
     const spec: NodeSpec = { ...node.Spec, Labels: { ...node.Spec.Labels, ...labels } };
     try {
-      await api.post(`/nodes/${id}/update?version=${node.Version?.Index ?? 0}`, spec);
+      await leader.post(`/nodes/${id}/update?version=${node.Version?.Index ?? 0}`, spec);
       return;
     } catch (err) {
       if (!(err instanceof EngineError) || !/out of sequence/i.test(err.message) || attempt >= 10) throw err;

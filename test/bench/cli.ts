@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<void>> = {
   failover: async () => (await import('./failover.ts')).benchFailover(),
   sched: async () => (await import('./sched.ts')).benchSched(),
   cluster: async () => (await import('./cluster.ts')).benchCluster(),
+  lab: async () => (await import('./lab.ts')).benchLab(),
 };
 
 async function main(): Promise<void> {

@@ -4,9 +4,8 @@
 
 import WebSocket from 'ws';
 import type { LabApi, LabEvent } from '../lab/protocol.ts';
-import type { Dispatch } from './dispatch.ts';
 import { tokenMatches } from './token.ts';
-import { AuthMessage, CLOSE, RequestMessage, type ServerMessage } from './wire.ts';
+import { AuthMessage, CLOSE, RequestMessage, type Dispatch, type ServerMessage } from './wire.ts';
 
 export interface ConnectionOptions {
   api: LabApi;

@@ -7,18 +7,19 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { LabApi } from '../lab/protocol.ts';
-import { dispatch as defaultDispatch, isLabMethod, type Dispatch } from './dispatch.ts';
+import { dispatch as defaultDispatch, isLabMethod } from '../lab/requests.ts';
 import { serveConnection } from './connection.ts';
 import { securityHeaders } from './headers.ts';
 import { allowedFor, refuseForeign } from './origin.ts';
 import { send, serveStatic } from './static-files.ts';
 import { newToken, tokenMatches } from './token.ts';
-import { CLOSE, WS_PATH } from './wire.ts';
+import { CLOSE, WS_PATH, type Dispatch } from './wire.ts';
 
 export interface WebServerOptions {
   api: LabApi;
   /** The renderer bundle (vite's output). Without its index.html, a page says how to build it. */
   staticDir: string;
+  /** The controller's boundary (validation included); tests may pass their own. */
   dispatch?: Dispatch;
   /** 0 (the default): any free port. */
   port?: number;

@@ -5,7 +5,10 @@
 // the other end (it may import only types from main/lab/protocol.ts, so it spells these out too).
 
 import { z } from 'zod';
-import type { LabEvent } from '../lab/protocol.ts';
+import type { LabApi, LabEvent } from '../lab/protocol.ts';
+
+/** Carries one request to the lab: main/lab/requests.ts's dispatch (validation included). */
+export type Dispatch = (api: LabApi, method: string, params: unknown) => Promise<unknown>;
 
 export const WS_PATH = '/api/ws';
 

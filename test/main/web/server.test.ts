@@ -118,6 +118,13 @@ describe('web server', () => {
     expect(JSON.parse(ok.body).result).toEqual([{ id: 'default', title: '3 managers + 2 workers', managers: 3, workers: 2 }]);
   });
 
+  it('refuses bad params with the controller\'s message (400)', async () => {
+    const r = await post('scaleService', server.token, { serviceId: 'web', replicas: -1 });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body).error.message).toMatch(/^scaleService: replicas: /);
+    expect(lab.calls).toEqual([]);
+  });
+
   it('answers an unknown method 404 and a lab failure 400 with its message', async () => {
     expect((await post('shutdown', server.token, {})).status).toBe(404);
     const failing = await startWebServer({ api: fakeLab({ destroyLab: async () => { throw new Error('there is no lab to destroy'); } }), staticDir: dir });
@@ -173,7 +180,7 @@ describe('web server', () => {
     await vi.waitFor(() => expect(replies).toHaveLength(3), { timeout: 5000 });
     expect(replies[0]).toEqual({ ready: true });
     expect(replies).toContainEqual({ id: 7, result: [{ id: 'default', title: '3 managers + 2 workers', managers: 3, workers: 2 }] });
-    expect(replies).toContainEqual({ id: 8, error: { message: 'unknown method "nope"' } });
+    expect(replies).toContainEqual({ id: 8, error: { message: expect.stringMatching(/^unknown method "nope"/) } });
   });
 
   it('does not start on a port that is taken, and says which', async () => {

@@ -8,6 +8,7 @@ import { ControlError, type ControlCode } from '../manager/control/errors.ts';
 import { toControlError } from '../manager/control/control-error.ts';
 import { RpcError } from '../rpc/errors.ts';
 import type { RpcServer } from '../rpc/server.ts';
+import type { Clock } from '../clock.ts';
 import type { Dialer } from './dialer.ts';
 import type { ManagerRole } from './manager-role.ts';
 
@@ -28,6 +29,12 @@ const OPS = [
 ] as const satisfies readonly (keyof ControlApi)[];
 type Op = (typeof OPS)[number];
 
+/** Reads are safe to ask the new leader again; a write may or may not have been applied. */
+const READS = new Set<Op>(['listNodes', 'getNode', 'listServices', 'getService', 'listTasks', 'getTask', 'getCluster']);
+
+/** How often a forwarded call checks that the leader it went to still leads. */
+const LEADER_CHECK_MS = 100;
+
 const CODES = new Set<string>(['InvalidArgument', 'NotFound', 'AlreadyExists', 'FailedPrecondition', 'Unavailable', 'Aborted', 'Internal']);
 
 const NO_LEADER =
@@ -46,6 +53,7 @@ export interface ControlProxyOptions {
   /** The control API over this manager's own store (used while it leads). */
   local: ControlApi;
   dialer: Dialer;
+  clock: Clock;
 }
 
 export function controlProxy(o: ControlProxyOptions): ControlApi {
@@ -53,11 +61,31 @@ export function controlProxy(o: ControlProxyOptions): ControlApi {
     if (o.manager.node.isLeader()) return (o.local[op] as (...a: unknown[]) => Promise<unknown>)(...args);
     const leader = o.manager.leaderPeer();
     if (!leader) throw new ControlError('Unavailable', NO_LEADER);
+    // A leader cut off from the others cannot answer; once another is elected, waiting out the
+    // call's timeout helps no one.
+    const changed = leaderChange(leader.nodeId);
     try {
-      return await o.dialer.shared(leader.addr).call('control.call', { op, args });
+      const outcome = await Promise.race([o.dialer.shared(leader.addr).call('control.call', { op, args }).then((v) => ({ v })), changed.promise]);
+      if (outcome === 'changed') {
+        if (READS.has(op)) return await call(op, args);
+        throw new ControlError('Unavailable', `the leader changed while the request was in flight, so it may or may not have been applied: check, then retry`);
+      }
+      return outcome.v;
     } catch (err) {
-      throw fromRpc(err);
+      throw err instanceof ControlError ? err : fromRpc(err);
+    } finally {
+      changed.cancel();
     }
+  };
+  const leaderChange = (from: string): { promise: Promise<'changed'>; cancel(): void } => {
+    let timer: { cancel(): void } | undefined;
+    const promise = new Promise<'changed'>((resolve) => {
+      timer = o.clock.setInterval(() => {
+        const now = o.manager.leaderPeer()?.nodeId;
+        if (now !== undefined && now !== from) resolve('changed');
+      }, LEADER_CHECK_MS);
+    });
+    return { promise, cancel: () => timer?.cancel() };
   };
   const api = {} as Record<Op, (...args: unknown[]) => Promise<unknown>>;
   for (const op of OPS) api[op] = (...args: unknown[]) => call(op, args);

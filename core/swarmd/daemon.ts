@@ -364,7 +364,7 @@ export class Swarmd {
         return generateJoinToken(root);
       },
     });
-    this.controls = { local, proxy: controlProxy({ manager: m, local, dialer: this.dialer }) };
+    this.controls = { local, proxy: controlProxy({ manager: m, local, dialer: this.dialer, clock: this.opts.clock }) };
     this.onManager?.(m);
     await m.start();
   }

@@ -123,7 +123,7 @@ export async function upLab(o: UpOptions): Promise<LabSummary> {
     const [firstPlan, ...otherManagers] = plan.filter((m) => m.role === 'manager');
     const first = await machine(firstPlan!.name);
     const leaderApi = api(first);
-    say('init', `Initializing the swarm on ${first.config.name} (${addr(first)}, ${lab.cluster.profile} profile)...`, first.config.name);
+    say('init', `Initializing the swarm (${addr(first)}, ${lab.cluster.profile} profile)...`, first.config.name);
     await leaderApi.post('/swarm/init', { ListenAddr: addr(first), AdvertiseAddr: addr(first), Spec: lab.cluster.spec });
     const { JoinTokens: tokens } = await leaderApi.get<{ JoinTokens: { Worker: string; Manager: string } }>('/swarm');
     reached('init');

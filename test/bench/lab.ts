@@ -8,7 +8,7 @@
 // whatever happens.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundle } from '../../main/bundle.ts';
 import { downLab } from '../../main/lab/down.ts';
@@ -59,17 +59,40 @@ async function labRss(machines: Machines, names: string[]): Promise<Map<string, 
   return out;
 }
 
+/** CPU seconds the machines' processes have used so far (their own, and their reaped children's). */
+async function labCpu(machines: Machines, names: string[]): Promise<number> {
+  const ticks = 100; // USER_HZ, 100 on every Linux this runs on
+  let total = 0;
+  for (const name of names) {
+    const p = await machineProcess(machines.store.paths(name));
+    if (!p) continue;
+    try {
+      const stat = await readFile(`/proc/${p.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / ticks;
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+}
+
 interface Run {
   summary: LabSummary;
   total: number;
   down: number;
+  /** CPU seconds of the machines' processes, and of this process (the up logic), during up. */
+  cpu: number;
 }
 
 async function runOnce(machines: Machines, template: string, memory?: (names: string[]) => Promise<void>): Promise<Run> {
   const lab = await loadLab(template);
   const t0 = performance.now();
+  const own = process.cpuUsage();
   const summary = await upLab({ machines, lab });
   const total = performance.now() - t0;
+  const ownCpu = process.cpuUsage(own);
+  const cpu = (await labCpu(machines, summary.machines.map((m) => m.name))) + (ownCpu.user + ownCpu.system) / 1e6;
   if (summary.unconverged.length > 0) console.log(`  ${template}: ${summary.unconverged.join('; ')}`);
   let down = 0;
   try {
@@ -79,7 +102,7 @@ async function runOnce(machines: Machines, template: string, memory?: (names: st
     await downLab({ machines, name: summary.name });
     down = performance.now() - d0;
   }
-  return { summary, total, down };
+  return { summary, total, down, cpu };
 }
 
 function phaseRows(runs: Run[]): Row[] {
@@ -88,6 +111,7 @@ function phaseRows(runs: Run[]): Row[] {
   return [
     ...PHASES.filter(([p]) => runs.every((r) => r.summary.timings[p] !== undefined)).map(([p, what]) => row(what, runs.map((r) => r.summary.timings[p]!), p === 'ready' && five ? '< 5 s' : '')),
     row('up returned', runs.map((r) => r.total)),
+    row(`CPU used by up (machines + up itself), / ${availableParallelism()} cores`, runs.map((r) => (r.cpu * 1000) / availableParallelism()), 'idle-machine floor'),
     row('down (its own time)', runs.map((r) => r.down)),
   ];
 }
@@ -118,11 +142,11 @@ async function benchTemplate(machines: Machines, template: string, reps: number,
       }),
     );
     const r = runs[runs.length - 1]!;
-    console.log(`  ${template} #${i + 1}: ${PHASES.map(([p]) => `${p} ${sec(r.summary.timings[p] ?? NaN)}`).join(', ')}; down ${sec(r.down)} s`);
+    console.log(`  ${template} #${i + 1}: ${PHASES.map(([p]) => `${p} ${sec(r.summary.timings[p] ?? NaN)}`).join(', ')}; down ${sec(r.down)} s; CPU ${r.cpu.toFixed(2)} s; load ${loadavg()[0]!.toFixed(1)}`);
   }
   const n = runs[0]!.summary.machines;
   const managers = n.filter((m) => m.role === 'manager').length;
-  printTable(`swarmlab up ${template} (${managers} managers + ${n.length - managers} workers, local driver), ${reps} runs`, phaseRows(runs));
+  printTable(`swarmlab up ${template} (${managers} managers + ${n.length - managers} workers, local driver), ${reps} runs; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`, phaseRows(runs));
   printTable(`memory of the ${template} lab, idle with its services (RSS of each machine's process tree, /proc)`, memoryRows(rss, perMachine));
 }
 

@@ -53,7 +53,7 @@ function printSummary(ctx: CliContext, s: LabSummary, seconds: number): void {
     '\n',
     `Point the docker CLI at the swarm:   eval $(swarmlab env ${manager})\n`,
     `Open a console on a node:            swarmlab ssh ${manager}\n`,
-    `Remove the lab:                      swarmlab down${s.name === 'default' ? '' : ` ${s.name}`}\n`,
+    `Remove the lab:                      swarmlab down ${s.name}\n`,
   );
   ctx.out.write(out.join(''));
 }

@@ -59,7 +59,7 @@ describe('the default lab', () => {
     const r = await cli('up');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    for (const line of ['Creating 5 machines...', '(manager1) Initializing the swarm on manager1', 'Joining 2 managers and 2 workers...', '(manager2) joined as manager', '(worker2) joined as worker', 'Waiting for 5 nodes to be ready...', 'Lab "default" is up (labs/default.yaml)', 'eval $(swarmlab env manager1)', 'swarmlab ssh manager1']) {
+    for (const line of ['Creating 5 machines...', '(manager1) Initializing the swarm (127.0.0.', 'Joining 2 managers and 2 workers...', '(manager2) joined as manager', '(worker2) joined as worker', 'Waiting for 5 nodes to be ready...', 'Lab "default" is up (labs/default.yaml)', 'eval $(swarmlab env manager1)', 'swarmlab ssh manager1']) {
       expect(r.out).toContain(line);
     }
     expect(r.out).toMatch(/\nmanager1 +leader +127\.0\.0\.\d+ +unix:\/\/\S+manager1\/docker\.sock +127\.0\.0\.\d+:2222\n/);

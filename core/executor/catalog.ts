@@ -118,6 +118,18 @@ export class ImageCatalog {
       .join(', ');
   }
 
+  /**
+   * The references a person can pick, with what each is: every tag of an image with a list of
+   * them (`swarmlab/web:red`), and the bare name of an image that takes any tag (`alpine`).
+   */
+  references(): { name: string; description: string }[] {
+    return [...this.images.values()].flatMap((i) =>
+      i.tags === '*'
+        ? [{ name: i.name, description: i.description ?? '' }]
+        : Object.entries(i.tags).map(([tag, t]) => ({ name: `${i.name}:${tag}`, description: t.description ? `${i.description ?? i.name}: ${t.description}` : (i.description ?? '') })),
+    );
+  }
+
   /** Every built-in program some image runs, to check them against the ones that exist. */
   programNames(): Set<string> {
     return new Set([...this.images.values()].flatMap((i) => Object.values(i.programs)));

@@ -216,6 +216,7 @@ export interface Warning {
 export interface LabApi {
   // The lab
   templates(): Promise<LabTemplate[]>;
+  /** Resolves once the lab is up (its steps arrive meanwhile as 'progress' events of operation createLab). */
   createLab(req: { template: string } | { file: string }): Promise<void>;
   destroyLab(): Promise<void>;
   /** Starts the event stream with a snapshot (again after a reconnect). */

@@ -1,0 +1,153 @@
+// The lab controller with real machines (local driver): a lab brought up from a lab file, the view
+// converging on it; the leader's machine killed and the view following the new leader through a
+// live manager; a six-replica service; a console that runs `docker node ls`; a second controller
+// that takes the running lab over; the lab destroyed.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LabController } from '../../../main/lab/controller.ts';
+import type { LabEvent, LabView, TimelineEntry } from '../../../main/lab/protocol.ts';
+import { applyDelta } from '../../../main/lab/view-diff.ts';
+import { Machines } from '../../../vm/machines.ts';
+import { MachineStore } from '../../../vm/store.ts';
+import { reap, tempHome, waitFor } from '../../vm/helpers.ts';
+
+let home: string;
+let machines: Machines;
+let controller: LabController;
+let view: LabView | undefined;
+const timeline: TimelineEntry[] = [];
+const events: LabEvent[] = [];
+
+const LAB = `name: ctl
+machines:
+  - { name: ctl-m1, role: manager }
+  - { name: ctl-m2, role: manager }
+  - { name: ctl-m3, role: manager }
+  - { name: ctl-w1, role: worker }
+cluster:
+  profile: lab
+  heartbeat: 500ms
+`;
+
+const opts = () => ({ machines, watch: { pollMs: 500, retryMs: 200, throttleMs: 50 }, machinePollMs: 300 });
+
+/** The view as a window sees it: the snapshot, then every delta applied. */
+function mirror(e: LabEvent): void {
+  events.push(e);
+  if (e.type === 'snapshot') {
+    view = e.view;
+    timeline.push(...e.timeline);
+  } else if (e.type === 'delta') view = applyDelta(view!, e.delta);
+  else if (e.type === 'timeline') timeline.push(e.entry);
+}
+
+const v = () => view!;
+const leader = () => v().nodes.find((n) => n.id === v().leaderId);
+
+beforeAll(async () => {
+  home = await tempHome();
+  machines = new Machines(new MachineStore({ home, firstSlot: 230 }));
+  controller = new LabController(opts());
+  await controller.start();
+  controller.subscribe(mirror);
+});
+
+afterAll(async () => {
+  await controller?.close();
+  await reap(home);
+});
+
+describe('LabController with real machines', () => {
+  it('brings a lab up from a lab file; the view converges on 4 ready nodes and one leader', async () => {
+    expect(v().phase).toBe('none');
+    const file = join(home, 'ctl.yaml');
+    await writeFile(file, LAB);
+    await controller.createLab({ file });
+    expect(events.some((e) => e.type === 'progress' && e.operation === 'createLab' && e.done && !e.error)).toBe(true);
+    await waitFor(() => v().nodes.length === 4 && v().nodes.every((n) => n.state === 'ready') && v().quorum.reachable === 3, 20_000, 'four ready nodes, three reachable managers');
+    expect(v()).toMatchObject({ phase: 'running', name: 'ctl', stale: false, quorum: { managers: 3, reachable: 3, quorum: 2, canLose: 1 } });
+    expect(v().nodes.filter((n) => n.leader)).toHaveLength(1);
+    expect(v().via).toBe(leader()!.machine);
+    expect(v().machines.map((m) => [m.name, m.role, m.state, m.nodeId !== undefined])).toEqual([
+      ['ctl-m1', 'manager', 'Running', true],
+      ['ctl-m2', 'manager', 'Running', true],
+      ['ctl-m3', 'manager', 'Running', true],
+      ['ctl-w1', 'worker', 'Running', true],
+    ]);
+    expect(timeline.map((t) => t.text)).toContain('Lab ctl is up (ctl-m1 leads)');
+  });
+
+  it("kills the leader's machine: another manager leads, and the view reads through a live one", async () => {
+    const old = leader()!;
+    expect(await controller.checkNodeChange({ nodeId: old.id, action: 'kill' })).toBeUndefined();
+    await controller.machineAction({ machine: old.machine!, action: 'kill' });
+    await waitFor(() => !v().stale && v().leaderId !== undefined && v().leaderId !== old.id && v().via !== old.machine, 20_000, 'a new leader');
+    expect(v().machines.find((m) => m.name === old.machine)?.state).toBe('Stopped');
+    expect(v().via).toBe(leader()!.machine);
+    expect(timeline.some((t) => t.kind === 'leader' && t.text.startsWith(`${leader()!.hostname} elected leader`))).toBe(true);
+    expect(timeline.some((t) => t.kind === 'machine' && t.text === `${old.machine} killed (power cut)`)).toBe(true);
+    // Now one more manager down would lose quorum, and the warning says so.
+    const other = v().nodes.find((n) => n.reachability !== undefined && n.id !== old.id && !n.leader)!;
+    const w = await controller.checkNodeChange({ nodeId: other.id, action: 'stop' });
+    expect(w?.message).toBe(`Stopping ${other.hostname} would lose quorum`);
+    expect(w?.reason).toContain(`${old.hostname} is unreachable`);
+  });
+
+  it('creates a six-replica service and sees six running tasks', async () => {
+    const { id } = await controller.createService({ name: 'web', image: 'swarmlab/whoami:1', mode: 'replicated', replicas: 6 });
+    const running = () => v().tasks.filter((t) => t.serviceId === id && t.state === 'running' && t.desiredState === 'running');
+    await waitFor(() => running().length === 6, 30_000, 'six running tasks');
+    expect(v().services.find((s) => s.id === id)).toMatchObject({ name: 'web', desired: 6, running: 6, mode: 'replicated' });
+    expect(new Set(running().map((t) => t.slot))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
+    await expect(controller.createService({ name: 'bad', image: 'nosuch:1', mode: 'replicated' })).rejects.toThrow(/no image "nosuch:1" in the lab's image catalog/);
+  });
+
+  it('opens a console and reads docker node ls through console-data events', async () => {
+    const machine = v().via!;
+    const { consoleId } = await controller.openConsole({ machine, cols: 120, rows: 30 });
+    let out = '';
+    const unsubscribe = controller.subscribe((e) => {
+      if (e.type === 'console-data' && e.consoleId === consoleId) {
+        out += e.data;
+        void controller.consoleAck({ consoleId, bytes: e.data.length });
+      }
+    });
+    try {
+      await controller.consoleInput({ consoleId, data: 'docker node ls\r' });
+      await waitFor(() => /ctl-w1 .*Ready/.test(out) && /Leader/.test(out), 15_000, 'the output of docker node ls');
+      for (const host of ['ctl-m1', 'ctl-m2', 'ctl-m3', 'ctl-w1']) expect(out).toContain(host);
+      await controller.consoleInput({ consoleId, data: 'exit\r' });
+      await waitFor(() => events.some((e) => e.type === 'console-exit' && e.consoleId === consoleId), 10_000, 'the console ends');
+    } finally {
+      unsubscribe();
+    }
+  });
+
+  it('a second controller takes the running lab over', async () => {
+    const second = new LabController(opts());
+    let seen: LabView | undefined;
+    second.subscribe((e) => {
+      if (e.type === 'snapshot') seen = e.view;
+      else if (e.type === 'delta') seen = applyDelta(seen!, e.delta);
+    });
+    try {
+      await second.start();
+      await waitFor(() => seen?.leaderId === v().leaderId && seen?.tasks.filter((t) => t.state === 'running').length === 6, 20_000, 'the same swarm');
+      expect(seen).toMatchObject({ phase: 'running', name: 'ctl', stale: false, via: v().via });
+      expect(seen!.services.map((s) => s.colorIndex)).toEqual(v().services.map((s) => s.colorIndex));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('destroys the lab: its machines are gone and the view is empty', async () => {
+    await controller.destroyLab();
+    expect(await machines.store.names()).toEqual([]);
+    await waitFor(() => v().phase === 'none', 5_000, 'no lab');
+    expect(v()).toMatchObject({ phase: 'none', machines: [], nodes: [], services: [], tasks: [], stale: false });
+    expect(v().name).toBeUndefined();
+    await expect(controller.destroyLab()).rejects.toThrow('there is no lab to destroy');
+  });
+});

@@ -93,4 +93,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const names = (Object.keys(PROGRAMS) as (keyof typeof PROGRAMS)[]).filter((n) => existsSync(join(root, PROGRAMS[n])));
   await bundle(names);
   if (existsSync(join(root, 'renderer', 'vite.config.ts'))) await buildRenderer();
+  // The Electron shell (dist/electron), for whoever packages the app or has an Electron binary.
+  await (await import('./electron/bundle.ts')).bundleElectron();
 }

@@ -4,6 +4,7 @@
 import { Machines } from '../../vm/machines.ts';
 import { defaultHome, MachineStore } from '../../vm/store.ts';
 import { commandHelp, type Command } from './command.ts';
+import { app } from './commands/app.ts';
 import { create } from './commands/create.ts';
 import { down } from './commands/down.ts';
 import { env } from './commands/env.ts';
@@ -17,7 +18,7 @@ import type { CliContext } from './io.ts';
 import { reportError } from './report.ts';
 import { EXIT_FAILURE, EXIT_USAGE, parseCommand, UsageError } from './usage.ts';
 
-export const COMMANDS: readonly Command[] = [up, down, create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect, fault];
+export const COMMANDS: readonly Command[] = [app, up, down, create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect, fault];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;

@@ -1,15 +1,15 @@
 // Security headers for everything the web mode serves. The renderer runs only its own scripts and
 // talks only to this server; inline styles stay allowed because xterm.js and D3 write them.
 
-export function contentSecurityPolicy(port: number): string {
+/** `connect` lists what the page may reach besides its own origin (the web mode's WebSocket). */
+export function contentSecurityPolicy(connect: string[] = []): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",
-    // 'self' covers ws: of the same host in CSP 3; the explicit sources are for older engines.
-    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+    ["connect-src 'self'", ...connect].join(' '),
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
@@ -19,7 +19,8 @@ export function contentSecurityPolicy(port: number): string {
 
 export function securityHeaders(port: number): Record<string, string> {
   return {
-    'Content-Security-Policy': contentSecurityPolicy(port),
+    // 'self' covers ws: of the same host in CSP 3; the explicit sources are for older engines.
+    'Content-Security-Policy': contentSecurityPolicy([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]),
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',

@@ -22,6 +22,10 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+export function contentType(file: string): string {
+  return TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
 export function placeholderPage(dir: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>swarmlab</title>
@@ -50,7 +54,7 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, dir
   }
   res.writeHead(200, {
     ...headers,
-    'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': contentType(file),
     'Content-Length': String(info.size),
     // vite names assets by content hash; the page itself must always be fresh.
     'Cache-Control': path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store',

@@ -1,0 +1,68 @@
+// The main process's side of the window's IPC: requests go through the controller's dispatch, the
+// event stream goes to the window that asked for it. Every message is refused unless it comes from
+// the top frame of the app's own page (swarmlab://app/), whatever else may have been loaded.
+
+import type { LabApi } from '../lab/protocol.ts';
+import type { Dispatch } from '../web/wire.ts';
+import { isAppPage } from './app-protocol.ts';
+import { CHANNELS } from './channels.ts';
+import type { IpcMainEventLike, IpcMainLike } from './electron-api.ts';
+
+export interface LabIpcOptions {
+  api: LabApi;
+  dispatch: Dispatch;
+}
+
+export function fromAppPage(event: IpcMainEventLike): boolean {
+  const frame = event.senderFrame;
+  return frame !== null && frame.parent === null && isAppPage(frame.url);
+}
+
+/** Registers the handlers; the returned function removes them and ends every subscription. */
+export function registerLabIpc(ipc: IpcMainLike, o: LabIpcOptions): () => void {
+  const subscriptions = new Map<number, () => void>();
+  const watched = new Set<number>();
+
+  const check = (event: IpcMainEventLike): void => {
+    if (!fromAppPage(event)) throw new Error(`refused: IPC from ${event.senderFrame?.url ?? 'an unknown frame'}, which is not the swarmlab window`);
+  };
+  const stop = (id: number): void => {
+    const unsubscribe = subscriptions.get(id);
+    subscriptions.delete(id);
+    unsubscribe?.();
+  };
+
+  ipc.handle(CHANNELS.request, (event, method, params) => {
+    check(event);
+    return o.dispatch(o.api, String(method), params);
+  });
+  ipc.handle(CHANNELS.subscribe, (event) => {
+    check(event);
+    const contents = event.sender;
+    const id = contents.id;
+    // Again (a reload, or a second listener): start over with a fresh snapshot.
+    stop(id);
+    subscriptions.set(
+      id,
+      o.api.subscribe((e) => {
+        if (!contents.isDestroyed()) contents.send(CHANNELS.event, e);
+      }),
+    );
+    if (!watched.has(id)) {
+      watched.add(id);
+      contents.once('destroyed', () => {
+        watched.delete(id);
+        stop(id);
+      });
+    }
+  });
+  ipc.handle(CHANNELS.unsubscribe, (event) => {
+    check(event);
+    stop(event.sender.id);
+  });
+
+  return () => {
+    for (const channel of [CHANNELS.request, CHANNELS.subscribe, CHANNELS.unsubscribe]) ipc.removeHandler(channel);
+    for (const id of [...subscriptions.keys()]) stop(id);
+  };
+}

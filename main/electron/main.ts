@@ -1,0 +1,57 @@
+// The Electron shell's main process (bundled to dist/electron/main.mjs, started by `swarmlab app`):
+// opens the lab controller, serves the renderer bundle on swarmlab://app/, wires IPC and opens the
+// window. Closing the window stops the controller and leaves the lab running for the next start.
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Machines } from '../../vm/machines.ts';
+import { defaultHome, MachineStore } from '../../vm/store.ts';
+import { openLabHost } from '../app/lab-host.ts';
+import { DEFAULT_TEMPLATE } from '../lab/templates.ts';
+import { dispatch } from '../lab/requests.ts';
+import { APP_SCHEME, appResponse } from './app-protocol.ts';
+import type { ElectronMain } from './electron-api.ts';
+import { registerLabIpc } from './ipc.ts';
+import { lockDown, openWindow, restrictPermissions } from './window.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const rendererDir = join(here, '..', 'renderer');
+
+// Built into Electron; a variable name keeps bundlers and the type checker from looking for a package.
+const electronModule = 'electron';
+const loaded = (await import(electronModule)) as ElectronMain & { default?: ElectronMain };
+const electron = loaded.default ?? loaded;
+const { app, protocol, ipcMain } = electron;
+
+// Electron passes its own switches through too: only ours are read.
+const { values } = parseArgs({ args: process.argv.slice(2), options: { template: { type: 'string' } }, strict: false, allowPositionals: true });
+const template = typeof values.template === 'string' ? values.template : DEFAULT_TEMPLATE;
+
+app.setName('swarmlab');
+app.enableSandbox();
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+app.on('web-contents-created', (_e, contents) => lockDown(contents));
+
+try {
+  await app.whenReady();
+  restrictPermissions(electron);
+  protocol.handle(APP_SCHEME, async (request) => {
+    const r = await appResponse(rendererDir, request.url, request.method);
+    return new Response(typeof r.body === 'string' ? r.body : new Uint8Array(r.body), { status: r.status, headers: r.headers });
+  });
+  const host = await openLabHost({
+    machines: new Machines(new MachineStore({ home: defaultHome(process.env) })),
+    template,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  const unregister = registerLabIpc(ipcMain, { api: host.api, dispatch });
+  app.on('window-all-closed', () => {
+    unregister();
+    void host.close().finally(() => app.quit());
+  });
+  await openWindow(electron, join(here, 'preload.cjs'));
+} catch (err) {
+  process.stderr.write(`swarmlab: ${(err as Error).message}\n`);
+  app.exit(1);
+}

@@ -93,18 +93,19 @@ function serviceChanges(prev: LabView, next: LabView, out: TimelineDraft[]): voi
     if (s.mode === 'replicated' && o.mode === 'replicated' && o.desired !== s.desired) {
       out.push({ kind: 'service', severity: 'info', text: `${s.name} scaled from ${o.desired} to ${s.desired}`, serviceId: s.id });
     }
-    if (s.update && s.update.state !== o.update?.state) out.push(updateEntry(o, s));
+    if (s.update && s.update.state !== o.update?.state) out.push(updateEntry(s));
   }
   for (const o of prev.services) if (!after.has(o.id)) out.push({ kind: 'service', severity: 'info', text: `service ${o.name} removed`, serviceId: o.id });
 }
 
-function updateEntry(o: ServiceView, s: ServiceView): TimelineDraft {
+function updateEntry(s: ServiceView): TimelineDraft {
   const u = s.update!;
   const why = u.message ? `: ${u.message}` : '';
   const e = (severity: TimelineDraft['severity'], text: string): TimelineDraft => ({ kind: 'update', severity, text, serviceId: s.id });
   switch (u.state) {
     case 'updating':
-      return e('info', `rolling update of ${s.name} started${o.image !== s.image ? ` (${o.image} → ${s.image})` : ''}`);
+      // The new spec and the update's start are often two reads apart: the image is the new one's.
+      return e('info', `rolling update of ${s.name} to ${s.image} started`);
     case 'paused':
       return e('warning', `update of ${s.name} paused${why}`);
     case 'completed':

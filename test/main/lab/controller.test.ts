@@ -88,7 +88,9 @@ describe('LabController with real machines', () => {
     expect(v().via).toBe(leader()!.machine);
     expect(timeline.some((t) => t.kind === 'leader' && t.text.startsWith(`${leader()!.hostname} elected leader`))).toBe(true);
     expect(timeline.some((t) => t.kind === 'machine' && t.text === `${old.machine} killed (power cut)`)).toBe(true);
-    // Now one more manager down would lose quorum, and the warning says so.
+    // Now one more manager down would lose quorum, and the warning says so (once the new leader
+    // has heard from the other manager: its reachability starts unknown).
+    await waitFor(() => v().quorum.reachable === 2, 10_000, 'two reachable managers');
     const other = v().nodes.find((n) => n.reachability !== undefined && n.id !== old.id && !n.leader)!;
     const w = await controller.checkNodeChange({ nodeId: other.id, action: 'stop' });
     expect(w?.message).toBe(`Stopping ${other.hostname} would lose quorum`);
@@ -104,6 +106,63 @@ describe('LabController with real machines', () => {
     await expect(controller.createService({ name: 'bad', image: 'nosuch:1', mode: 'replicated' })).rejects.toThrow(/no image "nosuch:1" in the lab's image catalog/);
   });
 
+  it('adds a worker, which joins; draining it moves its tasks away', async () => {
+    const { name } = await controller.addMachine({ role: 'worker' });
+    expect(name).toBe('ctl-worker1');
+    await waitFor(() => v().nodes.some((n) => n.hostname === 'ctl-worker1' && n.state === 'ready'), 20_000, 'ctl-worker1 ready');
+    expect(v().machines.find((m) => m.name === 'ctl-worker1')).toMatchObject({ role: 'worker', state: 'Running' });
+    const w1 = v().nodes.find((n) => n.hostname === 'ctl-w1')!;
+    await controller.setNodeAvailability({ nodeId: w1.id, availability: 'drain' });
+    await waitFor(() => v().nodes.find((n) => n.id === w1.id)?.availability === 'drain' && !v().tasks.some((t) => t.nodeId === w1.id && t.desiredState === 'running'), 20_000, 'ctl-w1 drained');
+    await waitFor(() => v().services.find((s) => s.name === 'web')?.running === 6, 20_000, 'six running again');
+    expect(timeline.some((t) => t.text === 'ctl-w1 drained: its tasks move to other nodes')).toBe(true);
+  });
+
+  it('a rolling update shows its progress up to completed, and a rollback goes back', async () => {
+    const web = v().services.find((s) => s.name === 'web')!;
+    await controller.updateService({ serviceId: web.id, image: 'swarmlab/whoami:2', policy: { parallelism: 3, delay: '0s', monitor: '500ms' } });
+    await waitFor(() => v().services.find((s) => s.id === web.id)?.update?.state === 'completed', 30_000, 'update completed');
+    expect(v().services.find((s) => s.id === web.id)).toMatchObject({ image: 'swarmlab/whoami:2', update: { state: 'completed', updated: 6, total: 6 } });
+    expect(v().tasks.filter((t) => t.serviceId === web.id && t.outdated)).toEqual([]);
+    await controller.rollbackService({ serviceId: web.id });
+    await waitFor(() => v().services.find((s) => s.id === web.id)?.update?.state === 'rollback_completed', 30_000, 'rollback completed');
+    expect(v().services.find((s) => s.id === web.id)?.image).toBe('swarmlab/whoami:1');
+    expect(timeline.filter((t) => t.kind === 'update').map((t) => t.text)).toEqual(
+      expect.arrayContaining(['rolling update of web to swarmlab/whoami:2 started', 'update of web completed', 'web rolled back to swarmlab/whoami:1']),
+    );
+    await expect(controller.scaleService({ serviceId: 'nosuch', replicas: 1 })).rejects.toThrow(/service nosuch not found/);
+  });
+
+  it("follows a service's logs, each line labelled with its task and node", async () => {
+    const { id } = await controller.createService({ name: 'pinger', image: 'alpine', mode: 'replicated', replicas: 2, command: ['ping', 'localhost'] });
+    await waitFor(() => v().services.find((s) => s.id === id)?.running === 2, 20_000, 'two pingers');
+    const lines: string[] = [];
+    const unsubscribe = controller.subscribe((e) => {
+      if (e.type === 'logs') lines.push(...e.lines);
+    });
+    try {
+      const { streamId } = await controller.openLogs({ serviceId: 'pinger', tail: 2 });
+      await waitFor(() => new Set(lines.map((l) => /^pinger\.(\d)@/.exec(l)?.[1])).size >= 2, 20_000, 'lines of both tasks');
+      expect(lines[0]).toMatch(/^pinger\.[12]@(ctl-m\d|ctl-worker1) \| /);
+      await controller.closeLogs({ streamId });
+      await waitFor(() => events.some((e) => e.type === 'logs-end' && e.streamId === streamId), 5_000, 'the stream ends');
+    } finally {
+      unsubscribe();
+    }
+    await controller.removeService({ serviceId: id });
+    await waitFor(() => !v().services.some((s) => s.id === id), 10_000, 'pinger removed');
+  });
+
+  it('partitions a worker from every other machine and heals it', async () => {
+    await controller.partition({ machine: 'ctl-worker1' });
+    await waitFor(() => v().machines.find((m) => m.name === 'ctl-worker1')?.faults?.partition === 'all', 5_000, 'the fault in the view');
+    await waitFor(() => v().nodes.find((n) => n.hostname === 'ctl-worker1')?.state === 'down', 20_000, 'worker1 down');
+    await controller.heal({ machine: 'ctl-worker1' });
+    await waitFor(() => v().machines.find((m) => m.name === 'ctl-worker1')?.faults === undefined, 5_000, 'healed in the view');
+    await waitFor(() => v().nodes.find((n) => n.hostname === 'ctl-worker1')?.state === 'ready', 20_000, 'ctl-worker1 ready again');
+    expect(timeline.some((t) => t.kind === 'fault' && t.text === 'ctl-worker1 cut off from every other machine')).toBe(true);
+  });
+
   it('opens a console and reads docker node ls through console-data events', async () => {
     const machine = v().via!;
     const { consoleId } = await controller.openConsole({ machine, cols: 120, rows: 30 });
@@ -117,7 +176,7 @@ describe('LabController with real machines', () => {
     try {
       await controller.consoleInput({ consoleId, data: 'docker node ls\r' });
       await waitFor(() => /ctl-w1 .*Ready/.test(out) && /Leader/.test(out), 15_000, 'the output of docker node ls');
-      for (const host of ['ctl-m1', 'ctl-m2', 'ctl-m3', 'ctl-w1']) expect(out).toContain(host);
+      for (const host of ['ctl-m1', 'ctl-m2', 'ctl-m3', 'ctl-w1', 'ctl-worker1']) expect(out).toContain(host);
       await controller.consoleInput({ consoleId, data: 'exit\r' });
       await waitFor(() => events.some((e) => e.type === 'console-exit' && e.consoleId === consoleId), 10_000, 'the console ends');
     } finally {
@@ -134,7 +193,7 @@ describe('LabController with real machines', () => {
     });
     try {
       await second.start();
-      await waitFor(() => seen?.leaderId === v().leaderId && seen?.tasks.filter((t) => t.state === 'running').length === 6, 20_000, 'the same swarm');
+      await waitFor(() => seen?.leaderId === v().leaderId && seen?.nodes.length === v().nodes.length && seen?.tasks.filter((t) => t.state === 'running' && t.desiredState === 'running').length === 6, 20_000, 'the same swarm');
       expect(seen).toMatchObject({ phase: 'running', name: 'ctl', stale: false, via: v().via });
       expect(seen!.services.map((s) => s.colorIndex)).toEqual(v().services.map((s) => s.colorIndex));
     } finally {

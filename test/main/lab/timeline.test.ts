@@ -67,7 +67,7 @@ describe('timelineChanges', () => {
     ];
     const told = steps.slice(1).flatMap((s, i) => texts(observe(cluster(nodes, [steps[i]!])), observe(cluster(nodes, [s]))));
     expect(told).toEqual([
-      'update/info: rolling update of web started (swarmlab/web:blue → swarmlab/web:red)',
+      'update/info: rolling update of web to swarmlab/web:red started',
       'update/warning: update of web paused: update paused due to failure or early termination of task t1',
       'update/warning: web is rolling back: update rolled back due to failure',
       'update/info: web rolled back to swarmlab/web:blue',

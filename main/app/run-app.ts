@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Output } from '../cli/io.ts';
 import type { Machines } from '../../vm/machines.ts';
-import { bundleElectron, ELECTRON_MAIN } from '../electron/bundle.ts';
 import { findElectron, hasDisplay } from '../electron/find-electron.ts';
 import { rendererDir } from '../web/renderer-dir.ts';
 import { startWebServer } from '../web/server.ts';
@@ -72,6 +71,8 @@ async function runWeb(o: AppOptions): Promise<number> {
 }
 
 async function runElectron(o: AppOptions, binary: string): Promise<number> {
+  // Bundled fresh from the sources (esbuild is a development dependency: loaded only here).
+  const { bundleElectron, ELECTRON_MAIN } = await import('../electron/bundle.ts');
   await bundleElectron();
   // Chromium will not start as root with its sandbox on; the window's own sandbox settings still apply.
   const asRoot = o.platform === 'linux' && process.getuid?.() === 0;

@@ -196,7 +196,7 @@ export class LabController implements LabApi {
       const lab = this.lab;
       if (!lab) throw new LabError('there is no lab to destroy');
       const progress = (step: string, extra: { done?: boolean; error?: string } = {}) => this.publisher.emit({ type: 'progress', operation: 'destroyLab', step, ...extra });
-      this.publisher.set({ phase: 'destroying' });
+      this.publisher.set({ phase: 'destroying', machines: this.publisher.lab().machines.map((m) => ({ ...m, state: 'Removing' })) });
       this.consoles.closeAll();
       this.logs.closeAll();
       this.stopWatching();
@@ -557,7 +557,9 @@ export class LabController implements LabApi {
       clock: this.clock,
       endpoints: () => this.endpoints(),
       // The watcher keeps its read before it calls: the machines' roles come from the new one.
-      onUpdate: (u) => this.publisher.set({ cluster: u.cluster, via: u.via, stale: u.stale, error: u.error, machines: this.machineViews(this.publisher.lab().machines) }),
+      // Before any manager ever answered (a lab being made) there is nothing to be stale.
+      onUpdate: (u) =>
+        this.publisher.set({ cluster: u.cluster, via: u.via, stale: u.stale && u.cluster !== undefined, error: u.error, machines: this.machineViews(this.publisher.lab().machines) }),
     });
     this.watcher.start();
   }
@@ -584,7 +586,8 @@ export class LabController implements LabApi {
   private readMachines(): Promise<void> {
     if (this.readingMachines) return this.readingMachines.then(() => this.readMachines());
     const lab = this.lab;
-    if (!lab) return Promise.resolve();
+    // While the lab is destroyed its machines show as Removing, not as each one stops.
+    if (!lab || this.busy === 'destroying the lab') return Promise.resolve();
     this.readingMachines = (async () => {
       const creating = this.busy === 'creating a lab';
       const views = await Promise.all(lab.machines.map((name) => this.machineView(name, creating)));

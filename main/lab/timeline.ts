@@ -17,7 +17,7 @@ export interface Observation {
 
 export function timelineChanges(prev: Observation | undefined, next: Observation): TimelineDraft[] {
   const out: TimelineDraft[] = [];
-  if (prev && !prev.view.stale && next.view.stale) {
+  if (prev?.cluster && !prev.view.stale && next.view.stale) {
     out.push({ kind: 'lab', severity: 'warning', text: `Lost contact with the swarm${next.error ? `: ${next.error}` : ': no manager answers'}` });
   }
   if (prev?.view.stale && !next.view.stale && prev.cluster) {
@@ -26,7 +26,8 @@ export function timelineChanges(prev: Observation | undefined, next: Observation
   if (!next.cluster || next.view.stale) return out;
   if (!prev?.cluster) {
     const leader = next.view.nodes.find((n) => n.leader);
-    if (leader) out.push({ kind: 'leader', severity: 'info', text: `${leader.hostname} leads the swarm (${next.view.quorum.managers} managers · quorum ${next.view.quorum.quorum})`, nodeId: leader.id });
+    const { managers, quorum } = next.view.quorum;
+    if (leader) out.push({ kind: 'leader', severity: 'info', text: `${leader.hostname} leads the swarm (${managers} manager${managers === 1 ? '' : 's'} · quorum ${quorum})`, nodeId: leader.id });
     return out;
   }
   leaderChanges(prev.view, next.view, out);

@@ -24,8 +24,9 @@ export interface ViewInput {
 export function buildView(i: ViewInput): LabView {
   const cluster = i.cluster ?? { nodes: [], services: [], tasks: [] };
   const machineNames = new Set(i.machines.map((m) => m.name));
-  const nodes = cluster.nodes.map((n) => nodeView(n, machineNames)).sort(byNode);
-  const nodeOfHost = nodeByHostname(cluster.nodes);
+  const hosts = hostnames(cluster.nodes, i.machines);
+  const nodes = cluster.nodes.map((n) => nodeView(n, hosts.get(n.ID), machineNames)).sort(byNode);
+  const nodeOfHost = nodeByHostname(cluster.nodes, hosts);
   const machines = i.machines
     .map((m): MachineView => {
       const { nodeId: _old, ...rest } = m;
@@ -35,8 +36,14 @@ export function buildView(i: ViewInput): LabView {
     .sort(byMachine);
   const liveTasks = cluster.tasks.filter(isLive);
   const serviceById = new Map(cluster.services.map((s) => [s.ID, s]));
-  const services = cluster.services.map((s) => serviceView(s, liveTasks, i.colors)).sort(byService);
-  const tasks = liveTasks.map((t) => taskView(t, serviceById.get(t.ServiceID))).sort(byTask);
+  // Comparing specs is the costly part of a big swarm's view: once per task.
+  const outdated = new Set<string>();
+  for (const t of liveTasks) {
+    const s = serviceById.get(t.ServiceID);
+    if (s && isTaskDirty(s, t)) outdated.add(t.ID);
+  }
+  const services = cluster.services.map((s) => serviceView(s, liveTasks, outdated, i.colors)).sort(byService);
+  const tasks = liveTasks.map((t) => taskView(t, outdated.has(t.ID))).sort(byTask);
   const leader = nodes.find((n) => n.leader);
   return {
     phase: i.phase,
@@ -68,10 +75,10 @@ function cmp(a: string, b: string): number {
  * A hostname's node. A machine that left and joined again has an old node (down) beside the new
  * one: the one that is not down wins, then the newest.
  */
-function nodeByHostname(nodes: ApiNode[]): Map<string, ApiNode> {
+function nodeByHostname(nodes: ApiNode[], hosts: ReadonlyMap<string, string>): Map<string, ApiNode> {
   const out = new Map<string, ApiNode>();
   for (const n of nodes) {
-    const host = n.Description?.Hostname;
+    const host = hosts.get(n.ID);
     if (!host) continue;
     const seen = out.get(host);
     if (!seen || better(n, seen)) out.set(host, n);
@@ -86,8 +93,27 @@ function better(a: ApiNode, b: ApiNode): boolean {
   return a.CreatedAt > b.CreatedAt;
 }
 
-function nodeView(n: ApiNode, machines: ReadonlySet<string>): NodeView {
-  const hostname = n.Description?.Hostname ?? n.Spec.Name ?? n.ID;
+/**
+ * Each node's hostname. A node that has just joined has not sent its description yet: until it
+ * does, it is known by its address, when exactly one of the lab's machines has it.
+ */
+function hostnames(nodes: ApiNode[], machines: MachineView[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of nodes) {
+    const host = n.Description?.Hostname || n.Spec.Name;
+    if (host) {
+      out.set(n.ID, host);
+      continue;
+    }
+    const addr = n.Status.Addr ?? n.ManagerStatus?.Addr.replace(/:\d+$/, '');
+    const owners = addr ? machines.filter((m) => m.address === addr) : [];
+    if (owners.length === 1) out.set(n.ID, owners[0]!.name);
+  }
+  return out;
+}
+
+function nodeView(n: ApiNode, host: string | undefined, machines: ReadonlySet<string>): NodeView {
+  const hostname = host ?? n.ID;
   const ms = n.ManagerStatus;
   return {
     id: n.ID,
@@ -114,7 +140,7 @@ function meantToRun(t: ApiTask): boolean {
   return stateRank(t.DesiredState) <= stateRank('running');
 }
 
-function serviceView(s: ApiService, tasks: ApiTask[], colors: ReadonlyMap<string, number>): ServiceView {
+function serviceView(s: ApiService, tasks: ApiTask[], outdated: ReadonlySet<string>, colors: ReadonlyMap<string, number>): ServiceView {
   const mine = tasks.filter((t) => t.ServiceID === s.ID);
   const running = mine.filter((t) => meantToRun(t) && t.Status.State === 'running');
   const replicated = 'Replicated' in s.Spec.Mode;
@@ -138,7 +164,7 @@ function serviceView(s: ApiService, tasks: ApiTask[], colors: ReadonlyMap<string
             ...(u.Message ? { message: u.Message } : {}),
             ...(u.StartedAt ? { startedAt: u.StartedAt } : {}),
             ...(u.CompletedAt ? { completedAt: u.CompletedAt } : {}),
-            updated: running.filter((t) => !isTaskDirty(s, t)).length,
+            updated: running.filter((t) => !outdated.has(t.ID)).length,
             total: desired,
           },
         }
@@ -161,7 +187,7 @@ function ports(s: ApiService): PortView[] {
 
 const WAITING: ReadonlySet<TaskState> = new Set(['new', 'pending', 'assigned']);
 
-function taskView(t: ApiTask, service: ApiService | undefined): TaskView {
+function taskView(t: ApiTask, outdated: boolean): TaskView {
   const waiting = WAITING.has(t.Status.State) && !t.NodeID;
   return {
     id: t.ID,
@@ -174,7 +200,7 @@ function taskView(t: ApiTask, service: ApiService | undefined): TaskView {
     ...(t.Status.Err ? { error: t.Status.Err } : {}),
     timestamp: t.Status.Timestamp,
     ...(waiting && t.Status.Err ? { pendingReason: t.Status.Err } : {}),
-    ...(service && isTaskDirty(service, t) ? { outdated: true } : {}),
+    ...(outdated ? { outdated: true } : {}),
   };
 }
 

@@ -183,3 +183,16 @@ describe('diffView / applyDelta', () => {
     );
   });
 });
+
+describe('a node that has just joined', () => {
+  it('is known by the address of its machine until it sends its description', () => {
+    const bare = { ...node('x', { role: 'manager', leader: true }), Description: undefined, Status: { State: 'unknown' as const, Addr: '127.0.0.11' } };
+    const machines = [{ ...machine('manager1'), address: '127.0.0.11' }, { ...machine('manager2'), address: '127.0.0.12' }];
+    const v = view(cluster([bare]), machines);
+    expect(v.nodes[0]).toMatchObject({ hostname: 'manager1', machine: 'manager1' });
+    expect(v.machines[0]!.nodeId).toBe(bare.ID);
+    // Machines sharing an address (off Linux) tell nothing: the node keeps its ID.
+    const shared = machines.map((m) => ({ ...m, address: '127.0.0.11' }));
+    expect(view(cluster([bare]), shared).nodes[0]!.hostname).toBe(bare.ID);
+  });
+});

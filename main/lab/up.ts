@@ -262,22 +262,31 @@ async function waitServices(api: EngineClient, names: string[], timeoutMs: numbe
   for (;;) {
     const all = await api.get<ApiService[]>('/services?status=true');
     const mine = names.map((n) => all.find((s) => s.Spec.Name === n)).filter((s): s is ApiService => s !== undefined);
-    const services = mine.map((s) => ({
-      name: s.Spec.Name!,
-      image: s.Spec.TaskTemplate.ContainerSpec.Image,
-      running: s.ServiceStatus?.RunningTasks ?? 0,
-      desired: s.ServiceStatus?.DesiredTasks ?? 0,
-    }));
-    const behind = services.filter((s) => s.running < s.desired);
-    if (behind.length === 0 && mine.length === names.length) return { services, unconverged: [] };
+    const services = mine.map((s) => {
+      const mode = s.Spec.Mode;
+      // A replicated service wants its replicas from the start; a global one's count shows only
+      // once its orchestrator has made its tasks, and a count of 0 then means "not yet".
+      const replicas = 'Replicated' in mode ? (mode.Replicated.Replicas ?? 1) : undefined;
+      return {
+        name: s.Spec.Name!,
+        image: s.Spec.TaskTemplate.ContainerSpec.Image,
+        running: s.ServiceStatus?.RunningTasks ?? 0,
+        desired: replicas ?? s.ServiceStatus?.DesiredTasks ?? 0,
+        global: replicas === undefined,
+      };
+    });
+    const behind = services.filter((s) => s.running < s.desired || (s.global && s.desired === 0));
+    const shown = services.map(({ global: _, ...rest }) => rest);
+    if (behind.length === 0 && mine.length === names.length) return { services: shown, unconverged: [] };
     if (Date.now() > deadline) {
       const tasks = await api.get<ApiTask[]>('/tasks').catch(() => [] as ApiTask[]);
       const unconverged = behind.map((s) => {
         const id = mine.find((x) => x.Spec.Name === s.name)?.ID;
         const reasons = [...new Set(tasks.filter((t) => t.ServiceID === id && t.Status.State !== 'running').map((t) => t.Status.Err || `${t.Status.State}: ${t.Status.Message ?? ''}`.trim()))];
-        return `service ${s.name}: ${s.running}/${s.desired} running after ${timeoutMs / 1000} s${reasons.length ? ` (${reasons.slice(0, 3).join('; ')})` : ''}`;
+        const what = s.global && s.desired === 0 ? 'no task: no node satisfies its constraints?' : `${s.running}/${s.desired} running`;
+        return `service ${s.name}: ${what} after ${timeoutMs / 1000} s${reasons.length ? ` (${reasons.slice(0, 3).join('; ')})` : ''}`;
       });
-      return { services, unconverged };
+      return { services: shown, unconverged };
     }
     await sleep(pollMs);
   }

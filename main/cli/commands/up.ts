@@ -2,12 +2,13 @@
 // machines, swarm, node labels and services, then a summary of what is where. The work is
 // main/lab/up.ts's; this prints its progress and its summary.
 
+import { parseDuration } from '../../../core/swarmctl/duration.ts';
 import { upLab, type LabSummary, type UpEvent } from '../../lab/up.ts';
 import { DEFAULT_TEMPLATE, loadLab } from '../../lab/templates.ts';
 import type { Command } from '../command.ts';
 import type { CliContext } from '../io.ts';
 import { table } from '../table.ts';
-import { expectArgs, EXIT_FAILURE } from '../usage.ts';
+import { expectArgs, EXIT_FAILURE, UsageError } from '../usage.ts';
 
 export const up: Command = {
   name: 'up',
@@ -17,10 +18,14 @@ export const up: Command = {
     `Without an argument, the ${DEFAULT_TEMPLATE} lab (3 managers, 2 workers). Templates: default, single, ha, large`,
     '(resources/labs); or the path of a lab file of your own. swarmlab down removes the lab.',
   ].join('\n'),
-  options: { name: { type: 'string' } },
-  optionHelp: ['      --name string        run the lab under this name, its machines named NAME-MACHINE (a second copy)'],
+  options: { name: { type: 'string' }, timeout: { type: 'string' } },
+  optionHelp: [
+    '      --name string        run the lab under this name, its machines named NAME-MACHINE (a second copy)',
+    '      --timeout duration   how long the nodes may take to be ready, and then the services to run (default 1m0s)',
+  ],
   async run(ctx, p) {
     expectArgs('up', p.positionals, 0, 1, 'FILE or TEMPLATE');
+    const timeoutMs = typeof p.values.timeout === 'string' ? timeout(p.values.timeout) : undefined;
     const started = performance.now();
     const lab = await loadLab(p.positionals[0]);
     const summary = await upLab({
@@ -28,6 +33,7 @@ export const up: Command = {
       lab,
       ...(typeof p.values.name === 'string' ? { name: p.values.name } : {}),
       progress: (e) => printEvent(ctx, e),
+      ...(timeoutMs !== undefined ? { readyTimeoutMs: timeoutMs, convergeTimeoutMs: timeoutMs } : {}),
     });
     printSummary(ctx, summary, (performance.now() - started) / 1000);
     if (summary.unconverged.length === 0) return 0;
@@ -36,6 +42,17 @@ export const up: Command = {
     return EXIT_FAILURE;
   },
 };
+
+function timeout(text: string): number {
+  let ns: number;
+  try {
+    ns = parseDuration(text);
+  } catch {
+    throw new UsageError(`invalid --timeout "${text}": expected a duration such as 30s or 2m`, 'up');
+  }
+  if (ns <= 0) throw new UsageError(`invalid --timeout "${text}": it must be more than 0s`, 'up');
+  return ns / 1e6;
+}
 
 function printEvent(ctx: CliContext, e: UpEvent): void {
   if (e.detail) return;

@@ -174,6 +174,35 @@ describe('failures', () => {
   });
 });
 
+describe('services', () => {
+  it('a global service is waited for; one that cannot run leaves the lab up, says why, and exits 1', async () => {
+    const file = await lab('svc.yaml', `name: svc
+machines: { managers: 1, workers: 1 }
+cluster: { profile: swarm }
+services:
+  - { name: pinger, image: alpine, command: ping localhost, mode: global }
+  - { name: nowhere, image: nginx, constraints: ["node.labels.zone == mars"] }
+`);
+    const r = await cli('up', '--timeout', '3s', file);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/\npinger +alpine +2\/2\n/);
+    expect(r.out).toMatch(/\nnowhere +nginx +0\/1\n/);
+    expect(r.err).toContain('swarmlab: the lab is up, but not all of its services run:\n  service nowhere: 0/1 running after 3 s (');
+    expect(r.err).toContain('swarmlab down svc removes the lab');
+    // The file's profile reached the cluster.
+    const swarm = await api('manager1').get<{ Spec: { Labels: Record<string, string> } }>('/swarm');
+    expect(swarm.Spec.Labels['com.swarmlab.profile']).toBe('swarm');
+    expect(await machines.store.names()).toEqual(['manager1', 'worker1']);
+    expect((await cli('down', 'svc')).code).toBe(0);
+    expect(await dirs('machines')).toEqual([]);
+  });
+
+  it('a bad --timeout is a usage error', async () => {
+    expect(await cli('up', '--timeout', 'soon')).toEqual({ code: 2, out: '', err: `swarmlab: invalid --timeout "soon": expected a duration such as 30s or 2m\nSee 'swarmlab up --help'.\n` });
+    expect(await dirs('machines')).toEqual([]);
+  });
+});
+
 describe('two copies of a template', () => {
   it('up --name runs a second copy with prefixed machines; down without a name then asks which', async () => {
     const one = await cli('up', 'single');

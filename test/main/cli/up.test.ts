@@ -147,7 +147,8 @@ describe('failures', () => {
       },
     });
     const err = await up.then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/^cannot bring up lab "dies": \((d2|d3)\) POST \/swarm\/join: .+\n\(the 3 machines it had created were removed\)$/);
+    // Usually a join finds no manager; a join that got in first leaves the wait for readiness to fail.
+    expect(err?.message).toMatch(/^cannot bring up lab "dies": (\((d2|d3)\) POST \/swarm\/join: |the swarm was not ready within 10 s: )[^]+\n\(the 3 machines it had created were removed\)$/);
     expect(await dirs('machines')).toEqual(['bystander']);
     expect(await dirs('labs')).toEqual([]);
     expect(await (await machines.get('bystander')).driver.status()).toBe('Running');

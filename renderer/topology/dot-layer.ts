@@ -1,6 +1,8 @@
-// Task dots on a <canvas>: thousands of DOM nodes would not keep 50 fps, a canvas does. Each dot is
+// Task dots on canvases: thousands of DOM nodes would not keep 50 fps, a canvas does. Each dot is
 // keyed by its slot (store/tasks.ts), so when a task is replaced on another node its dot travels
 // there; dots that only change rank inside a node slide; new dots fade in and gone ones fade out.
+// Two layers: the dots at rest, drawn again only when that set changes, and the few on the move,
+// drawn every frame — so a frame costs what moves, not what exists.
 
 import type { Dot } from '../store/tasks.ts';
 import { cellOffset, DOT_RADIUS, type CardSize } from './geometry.ts';
@@ -8,6 +10,17 @@ import { cellOffset, DOT_RADIUS, type CardSize } from './geometry.ts';
 const TRAVEL_MS = 800;
 const SLIDE_MS = 250;
 const FADE_MS = 300;
+const SETTLE_MS = 300;
+
+/** The pan/zoom transform and the canvas's size in CSS pixels. */
+export interface View {
+  k: number;
+  x: number;
+  y: number;
+  dpr: number;
+  width: number;
+  height: number;
+}
 
 export type PositionOf = (nodeId: string) => { x: number; y: number } | undefined;
 
@@ -38,6 +51,12 @@ const ease = (t: number) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2
 export class DotLayer {
   private readonly dots = new Map<string, DrawnDot>();
   private ghosts: Ghost[] = [];
+  /** Dots with an animation running: they live on the moving layer until it ends. */
+  private readonly moving = new Set<DrawnDot>();
+  private movingShown = false;
+  private staticDrawnAt = 0;
+  /** The static layer needs drawing again. */
+  staticDirty = true;
   size: CardSize = { w: 0, h: 0, rows: 1 };
 
   get count(): number {
@@ -68,7 +87,9 @@ export class DotLayer {
         const cur = this.dots.get(d.key);
         if (!cur) {
           const p = this.target(nodeId, index, pos);
-          this.dots.set(d.key, { key: d.key, nodeId, index, color, starting, fromX: p?.x ?? 0, fromY: p?.y ?? 0, t0: now, dur: 0, travelling: false, born: now });
+          const dot: DrawnDot = { key: d.key, nodeId, index, color, starting, fromX: p?.x ?? 0, fromY: p?.y ?? 0, t0: now, dur: 0, travelling: false, born: now };
+          this.dots.set(d.key, dot);
+          this.moving.add(dot);
           stamp(d);
           return;
         }
@@ -81,11 +102,14 @@ export class DotLayer {
           cur.dur = cur.travelling ? TRAVEL_MS : SLIDE_MS;
           cur.nodeId = nodeId;
           cur.index = index;
+          if (!this.moving.has(cur)) this.staticDirty = true;
+          this.moving.add(cur);
           stamp(d);
         }
         if (cur.color !== color || cur.starting !== starting) {
           cur.color = color;
           cur.starting = starting;
+          if (!this.moving.has(cur)) this.staticDirty = true;
           stamp(d);
         }
       });
@@ -95,6 +119,7 @@ export class DotLayer {
       const at = this.position(d, now, pos);
       if (at) this.ghosts.push({ x: at.x, y: at.y, color: d.color, t0: now });
       this.dots.delete(key);
+      if (!this.moving.delete(d)) this.staticDirty = true;
     }
     return newest;
   }
@@ -115,39 +140,79 @@ export class DotLayer {
     return { x: d.fromX + (to.x - d.fromX) * k, y: d.fromY + (to.y - d.fromY) * k };
   }
 
-  animating(now: number): boolean {
-    if (this.ghosts.length > 0) return true;
-    for (const d of this.dots.values()) if (now - d.t0 < d.dur || now - d.born < FADE_MS) return true;
-    return false;
-  }
-
-  /** Draws in world coordinates: the caller has set the canvas transform. */
-  draw(ctx: CanvasRenderingContext2D, now: number, pos: PositionOf, scale: number): void {
-    const r = DOT_RADIUS;
-    // Below a few pixels a square is indistinguishable from a disc, and much cheaper.
-    const squares = r * scale < 2.2;
-    const solid = new Map<string, number[]>();
-    const rings = new Map<string, number[]>();
-    const movers: { x: number; y: number; fromX: number; fromY: number; color: string }[] = [];
-    let fading: { x: number; y: number; color: string; alpha: number }[] = [];
-    for (const d of this.dots.values()) {
-      const p = this.position(d, now, pos);
-      if (!p) continue;
-      if (now - d.born < FADE_MS) {
-        fading.push({ ...p, color: d.color, alpha: (now - d.born) / FADE_MS });
-        continue;
+  /**
+   * Ends the animations that are over (their dots join the static layer). Returns whether the
+   * moving layer has anything to draw — or to clear, the frame after its last animation ended.
+   */
+  step(now: number): boolean {
+    // Dots that arrived stay on the moving layer until the static one is drawn anyway, or a
+    // moment has passed: redrawing thousands of dots for each arrival would cost what the two
+    // layers save.
+    if (this.staticDirty || now - this.staticDrawnAt >= SETTLE_MS) {
+      for (const d of this.moving) {
+        if (now - d.t0 >= d.dur && now - d.born >= FADE_MS) {
+          this.moving.delete(d);
+          this.staticDirty = true;
+        }
       }
-      const bucket = d.starting ? rings : solid;
-      const list = bucket.get(d.color);
-      if (list) list.push(p.x, p.y);
-      else bucket.set(d.color, [p.x, p.y]);
-      if (d.travelling && now - d.t0 < d.dur) movers.push({ ...p, fromX: d.fromX, fromY: d.fromY, color: d.color });
     }
     this.ghosts = this.ghosts.filter((g) => now - g.t0 < FADE_MS);
-    fading = fading.concat(this.ghosts.map((g) => ({ x: g.x, y: g.y, color: g.color, alpha: 1 - (now - g.t0) / FADE_MS })));
+    const busy = this.moving.size > 0 || this.ghosts.length > 0;
+    const redraw = busy || this.movingShown;
+    this.movingShown = busy;
+    return redraw;
+  }
+
+  /** The dots at rest: redrawn only when one joins or leaves them, or the view changes. */
+  drawStatic(ctx: CanvasRenderingContext2D, now: number, pos: PositionOf, view: View): void {
+    this.staticDirty = false;
+    this.staticDrawnAt = now;
+    const rest: DrawnDot[] = [];
+    for (const d of this.dots.values()) if (!this.moving.has(d)) rest.push(d);
+    this.paint(ctx, rest, [], now, pos, view);
+  }
+
+  /** The dots on the move, fading in or fading out: redrawn every frame while there are any. */
+  drawMoving(ctx: CanvasRenderingContext2D, now: number, pos: PositionOf, view: View): void {
+    this.paint(ctx, this.moving, this.ghosts, now, pos, view);
+  }
+
+  /**
+   * Draws in device pixels (the canvas's own, identity transform): each dot is one fillRect or one
+   * drawImage of a pre-drawn sprite. One big path of thousands of circles is what a software
+   * rasteriser handles worst, and where there is no GPU, that is what Chromium uses.
+   */
+  private paint(ctx: CanvasRenderingContext2D, dots: Iterable<DrawnDot>, ghosts: Ghost[], now: number, pos: PositionOf, view: View): void {
+    const { k, x: tx, y: ty, dpr } = view;
+    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    const s = k * dpr;
+    const r = DOT_RADIUS * s;
+    const squares = r < 2.2;
+    const w = view.width * dpr;
+    const h = view.height * dpr;
+    const movers: { x: number; y: number; fromX: number; fromY: number; color: string }[] = [];
+    const byColor = new Map<string, number[]>();
+    const fading: { x: number; y: number; color: string; alpha: number; ring: boolean }[] = [];
+    for (const d of dots) {
+      const p = this.position(d, now, pos);
+      if (!p) continue;
+      const x = (p.x * k + tx) * dpr;
+      const y = (p.y * k + ty) * dpr;
+      if (x < -r || y < -r || x > w + r || y > h + r) continue;
+      if (now - d.born < FADE_MS) {
+        fading.push({ x, y, color: d.color, alpha: (now - d.born) / FADE_MS, ring: d.starting });
+        continue;
+      }
+      const key = d.starting ? `${d.color}|ring` : d.color;
+      const list = byColor.get(key);
+      if (list) list.push(x, y);
+      else byColor.set(key, [x, y]);
+      if (d.travelling && now - d.t0 < d.dur) movers.push({ x, y, fromX: (d.fromX * k + tx) * dpr, fromY: (d.fromY * k + ty) * dpr, color: d.color });
+    }
+    for (const g of ghosts) fading.push({ x: (g.x * k + tx) * dpr, y: (g.y * k + ty) * dpr, color: g.color, alpha: 1 - (now - g.t0) / FADE_MS, ring: false });
 
     // Trails first, under the dots: a task on its way from its old node.
-    ctx.lineWidth = 1.5;
+    ctx.lineWidth = 1.5 * dpr;
     ctx.globalAlpha = 0.45;
     for (const m of movers) {
       ctx.strokeStyle = m.color;
@@ -157,43 +222,62 @@ export class DotLayer {
       ctx.stroke();
     }
     ctx.globalAlpha = 1;
-    for (const [color, xy] of solid) {
-      ctx.fillStyle = color;
-      ctx.beginPath();
-      for (let i = 0; i < xy.length; i += 2) {
-        if (squares) ctx.rect(xy[i]! - r, xy[i + 1]! - r, 2 * r, 2 * r);
-        else {
-          ctx.moveTo(xy[i]! + r, xy[i + 1]!);
-          ctx.arc(xy[i]!, xy[i + 1]!, r, 0, Math.PI * 2);
+    for (const [key, xy] of byColor) {
+      const ring = key.endsWith('|ring');
+      const color = ring ? key.slice(0, -5) : key;
+      if (squares) {
+        ctx.fillStyle = color;
+        const side = Math.max(1, 2 * r);
+        for (let i = 0; i < xy.length; i += 2) {
+          if (ring) ctx.strokeRect(xy[i]! - r, xy[i + 1]! - r, side, side);
+          else ctx.fillRect(xy[i]! - r, xy[i + 1]! - r, side, side);
         }
+      } else {
+        const sprite = this.sprite(color, r, ring);
+        const half = sprite.width / 2;
+        for (let i = 0; i < xy.length; i += 2) ctx.drawImage(sprite, xy[i]! - half, xy[i + 1]! - half);
       }
-      ctx.fill();
-    }
-    ctx.lineWidth = 1.6;
-    for (const [color, xy] of rings) {
-      ctx.strokeStyle = color;
-      ctx.beginPath();
-      for (let i = 0; i < xy.length; i += 2) {
-        ctx.moveTo(xy[i]! + r - 0.8, xy[i + 1]!);
-        ctx.arc(xy[i]!, xy[i + 1]!, r - 0.8, 0, Math.PI * 2);
-      }
-      ctx.stroke();
     }
     // Travelling dots wear a halo so the eye follows them.
+    ctx.lineWidth = 1.5 * dpr;
     for (const m of movers) {
       ctx.strokeStyle = m.color;
-      ctx.lineWidth = 1.5;
       ctx.beginPath();
-      ctx.arc(m.x, m.y, r + 2.5, 0, Math.PI * 2);
+      ctx.arc(m.x, m.y, r + 2.5 * dpr, 0, Math.PI * 2);
       ctx.stroke();
     }
     for (const f of fading) {
       ctx.globalAlpha = Math.max(0, Math.min(1, f.alpha));
-      ctx.fillStyle = f.color;
-      ctx.beginPath();
-      ctx.arc(f.x, f.y, r, 0, Math.PI * 2);
-      ctx.fill();
+      const sprite = this.sprite(f.color, Math.max(r, 1), f.ring);
+      ctx.drawImage(sprite, f.x - sprite.width / 2, f.y - sprite.height / 2);
     }
     ctx.globalAlpha = 1;
+  }
+
+  private readonly sprites = new Map<string, HTMLCanvasElement | OffscreenCanvas>();
+
+  /** A dot drawn once per colour, size and kind, then copied. */
+  private sprite(color: string, r: number, ring: boolean): HTMLCanvasElement | OffscreenCanvas {
+    const rq = Math.round(r * 4) / 4;
+    const key = `${color}|${rq}|${ring}`;
+    let c = this.sprites.get(key);
+    if (c) return c;
+    if (this.sprites.size > 400) this.sprites.clear();
+    const size = Math.ceil(rq * 2 + 4);
+    c = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(size, size) : Object.assign(document.createElement('canvas'), { width: size, height: size });
+    const g = c.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+    g.beginPath();
+    if (ring) {
+      g.strokeStyle = color;
+      g.lineWidth = Math.max(1, rq * 0.4);
+      g.arc(size / 2, size / 2, rq - g.lineWidth / 2, 0, Math.PI * 2);
+      g.stroke();
+    } else {
+      g.fillStyle = color;
+      g.arc(size / 2, size / 2, rq, 0, Math.PI * 2);
+      g.fill();
+    }
+    this.sprites.set(key, c);
+    return c;
   }
 }

@@ -31,6 +31,8 @@ function seedPosition(id: string, index: number, radius: number): { x: number; y
   return { x: Math.cos(angle) * r, y: Math.sin(angle) * r };
 }
 
+const SETTLE_AT_ONCE = 30;
+
 export class StableLayout {
   readonly nodes = new Map<string, LayoutNode>();
   private readonly sim: Simulation<LayoutNode, Link>;
@@ -63,6 +65,7 @@ export class StableLayout {
     // A newcomer to a settled graph starts at its rim and finds a place there, instead of pushing
     // everyone aside from the middle.
     let rim = 0;
+    let added = 0;
     for (const n of this.nodes.values()) rim = Math.max(rim, Math.hypot(n.x, n.y));
     list.forEach((v, i) => {
       seen.add(v.id);
@@ -71,6 +74,7 @@ export class StableLayout {
         cur.role = v.role;
         return;
       }
+      added++;
       const p = seedPosition(v.id, i, radius);
       const scale = first ? 1 : (rim + radius) / Math.max(1, Math.hypot(p.x, p.y));
       this.nodes.set(v.id, { id: v.id, role: v.role, x: p.x * scale, y: p.y * scale });
@@ -84,6 +88,9 @@ export class StableLayout {
     this.sim.force('collide', forceCollide<LayoutNode>(radius).strength(1).iterations(3));
     this.sim.force('raft', forceLink<LayoutNode, Link>(links).distance(radius * 2.3).strength(managers.length > 7 ? 0.05 : 0.3));
     this.sim.alpha(Math.max(this.sim.alpha(), first ? 1 : membershipChanged ? 0.5 : 0.3));
+    // Many newcomers at once (a lab opening, a big cluster): settle them before they are drawn,
+    // rather than animate hundreds of cards flying about for seconds.
+    if (added >= SETTLE_AT_ONCE) this.settle();
     return true;
   }
 

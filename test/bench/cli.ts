@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<void>> = {
   sched: async () => (await import('./sched.ts')).benchSched(),
   cluster: async () => (await import('./cluster.ts')).benchCluster(),
   lab: async () => (await import('./lab.ts')).benchLab(),
+  ui: async () => (await import('./ui.ts')).benchUi(),
 };
 
 async function main(): Promise<void> {

@@ -1,14 +1,11 @@
 // The lab controller as the app's shells hold it: opened once per run of `swarmlab app` (or of the
-// Electron window), with the default lab brought up or the existing one reconnected to, and closed
-// when the shell stops, leaving the lab's machines running for the next start.
-//
-// Until main/lab/controller.ts lands, this opens a stand-in that lists the templates, shows an empty
-// lab and refuses everything else with a message saying why; only openLabHost changes then.
+// Electron window). It takes over the lab that is up, if any (the window was closed and opened
+// again); else it starts bringing up the one asked for, in the background, so that the window
+// opens at once and shows the lab being made. Closing it stops the controller, never the lab.
 
 import type { Machines } from '../../vm/machines.ts';
-import { LabError } from '../lab/errors.ts';
-import { LAB_METHODS, type LabApi, type LabEvent, type LabTemplate } from '../lab/protocol.ts';
-import { templateNames } from '../lab/templates.ts';
+import { LabController } from '../lab/controller.ts';
+import type { LabApi, LabView } from '../lab/protocol.ts';
 
 export interface LabHost {
   api: LabApi;
@@ -25,23 +22,37 @@ export interface LabHostOptions {
 }
 
 export async function openLabHost(o: LabHostOptions): Promise<LabHost> {
-  o.log('swarmlab: the lab controller is not built yet: the app shows an empty lab and cannot create one.');
-  return { api: standInApi(), close: async () => {} };
+  const controller = new LabController({ machines: o.machines });
+  await controller.start();
+  const view = await currentView(controller);
+  let creating: Promise<void> | undefined;
+  if (view.phase === 'none') {
+    o.log(`swarmlab: no lab is up: bringing up "${o.template}" (the app shows its progress)`);
+    creating = controller.createLab({ template: o.template }).then(
+      () => o.log('swarmlab: the lab is up'),
+      (err: unknown) => o.log(`swarmlab: the lab could not be brought up: ${(err as Error).message}`),
+    ).finally(() => (creating = undefined));
+  } else {
+    o.log(`swarmlab: reconnected to ${view.name ? `lab ${view.name}` : 'the lab'} (${view.machines.length} machine${view.machines.length === 1 ? '' : 's'})`);
+  }
+  return {
+    api: controller,
+    async close() {
+      if (creating) o.log('swarmlab: the lab is still being brought up; that finishes first (Ctrl-C again to quit now, then swarmlab down to remove what was made)');
+      await controller.close();
+    },
+  };
 }
 
-function standInApi(): LabApi {
-  const api: Record<string, unknown> = {};
-  for (const m of LAB_METHODS) api[m] = async () => {
-    throw new LabError(`${m}: the lab controller is not built yet`);
-  };
-  api.templates = async (): Promise<LabTemplate[]> => (await templateNames()).map((id) => ({ id, title: id, managers: 0, workers: 0 }));
-  api.subscribe = (listener: (e: LabEvent) => void) => {
-    listener({
-      type: 'snapshot',
-      view: { phase: 'none', stale: false, quorum: { managers: 0, reachable: 0, quorum: 0, canLose: 0 }, machines: [], nodes: [], services: [], tasks: [] },
-      timeline: [],
+/** The view as of now: every subscription starts with a snapshot. */
+function currentView(api: LabApi): Promise<LabView> {
+  return new Promise((resolve) => {
+    let done = false;
+    const stop = api.subscribe((e) => {
+      if (done || e.type !== 'snapshot') return;
+      done = true;
+      resolve(e.view);
+      queueMicrotask(() => stop());
     });
-    return () => {};
-  };
-  return api as unknown as LabApi;
+  });
 }

@@ -53,10 +53,11 @@ export class StableLayout {
   /** Syncs the layout with the nodes; returns whether it reheated. */
   update(views: Iterable<NodeView>, size: CardSize): boolean {
     const radius = size.w * 0.74; // a touch over half the square's diagonal: corners never meet
-    this.aspect = size.w / size.h;
+    const aspect = size.w / size.h;
     const list = [...views].sort((a, b) => a.id.localeCompare(b.id));
     const signature = list.map((n) => `${n.id}:${n.role}`).join(',');
-    if (signature === this.signature && radius === this.radius) return false;
+    if (signature === this.signature && radius === this.radius && aspect === this.aspect) return false;
+    this.aspect = aspect;
     const membershipChanged = signature !== this.signature;
     this.signature = signature;
     this.radius = radius;

@@ -52,3 +52,15 @@ describe('card geometry', () => {
     }
   });
 });
+
+describe('StableLayout and card sizes', () => {
+  it('says it changed when the cards grow taller, since positions scale with their shape', () => {
+    const layout = new StableLayout();
+    const nodes = [node('a'), node('b')];
+    layout.update(nodes, cardSize(5));
+    layout.settle();
+    const before = layout.position('a')!;
+    expect(layout.update(nodes, cardSize(25))).toBe(true);
+    expect(layout.position('a')!.y).not.toBe(before.y);
+  });
+});

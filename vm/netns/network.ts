@@ -10,7 +10,7 @@
 
 import { MachineError } from '../errors.ts';
 import { NetCommandError, run, runTolerating } from './command.ts';
-import { belongsTo, NETNS_DEVICE, PREFIX_LENGTH } from './plan.ts';
+import { belongsTo, labMac, NETNS_DEVICE, PREFIX_LENGTH } from './plan.ts';
 
 /** A netns machine's network, as its config records it. */
 export interface MachineNet {
@@ -45,7 +45,7 @@ export function attachMachine(net: MachineNet): Promise<void> {
     await removeMachineLinks(net);
     try {
       await run('ip', ['netns', 'add', net.namespace]);
-      await run('ip', ['link', 'add', net.veth, 'type', 'veth', 'peer', 'name', NETNS_DEVICE, 'netns', net.namespace]);
+      await run('ip', ['link', 'add', net.veth, 'type', 'veth', 'peer', 'name', NETNS_DEVICE, 'address', labMac(net.bridge, net.ip), 'netns', net.namespace]);
       await run('ip', ['link', 'set', net.veth, 'master', net.bridge, 'up']);
       await run('ip', ['-n', net.namespace, 'link', 'set', 'lo', 'up']);
       await run('ip', ['-n', net.namespace, 'addr', 'add', `${net.ip}/${PREFIX_LENGTH}`, 'dev', NETNS_DEVICE]);
@@ -112,7 +112,7 @@ async function ensureBridge(bridge: string, hostIp: string): Promise<void> {
     );
   }
   try {
-    await run('ip', ['link', 'add', 'name', bridge, 'type', 'bridge']);
+    await run('ip', ['link', 'add', 'name', bridge, 'address', labMac(bridge, hostIp), 'type', 'bridge']);
   } catch (err) {
     if (!(err instanceof NetCommandError && /File exists/.test(err.stderr))) throw err;
   }

@@ -39,6 +39,18 @@ export function machineIp(plan: LabNetPlan, slot: number): string {
   return `${plan.prefix}.${slot}`;
 }
 
+/**
+ * The MAC address of the lab's interface with this address (the bridge's: the host's address).
+ * Fixed, as a real NIC's: a machine's namespace is made again at each start, and a new random MAC
+ * would leave its peers and the host sending to the old one until their ARP entries expire (half a
+ * minute and more); a bridge's MAC would otherwise follow its ports' as machines come and go.
+ */
+export function labMac(bridge: string, ip: string): string {
+  const b = createHash('sha256').update(`${bridge} ${ip}`).digest();
+  // 02: a locally administered unicast address.
+  return ['02', ...[...b.subarray(0, 5)].map((x) => x.toString(16).padStart(2, '0'))].join(':');
+}
+
 /** Whether an interface or namespace name belongs to the lab with this id. */
 export function belongsTo(id: string, name: string): boolean {
   return name === `${NAME_PREFIX}${id}` || name.startsWith(`${NAME_PREFIX}${id}-`);

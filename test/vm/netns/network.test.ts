@@ -32,6 +32,11 @@ async function serveIn(m: MachineNet, port: number): Promise<void> {
   });
 }
 
+async function macsOf(m: MachineNet): Promise<{ eth0: string; bridge: string }> {
+  const mac = async (args: string[]) => (JSON.parse(await run('ip', ['-j', ...args])) as { address: string }[])[0]!.address;
+  return { eth0: await mac(['-n', m.namespace, 'link', 'show', 'eth0']), bridge: await mac(['link', 'show', m.bridge]) };
+}
+
 /** What a TCP server at ip:port answers, from the host. */
 function fetchFromHost(ip: string, port: number, timeoutMs = 3_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -88,8 +93,9 @@ describe.skipIf(netnsSkipReason !== undefined)(`lab network (netns)${netnsSkipRe
     expect(await fetchFromNamespace(b, a.ip, 7000)).toBe(a.namespace);
   });
 
-  it('attach again (as after a crash) remakes the namespace; twice is the same as once', async () => {
+  it('attach again (as after a crash) remakes the namespace with the same MACs; twice is the same as once', async () => {
     const a = machine(10);
+    const macs = await macsOf(a);
     const stale = await namespacePids(a.namespace);
     expect(stale.length).toBe(1); // the server of the test before
     for (const c of children.splice(0)) c.kill('SIGKILL');
@@ -98,6 +104,8 @@ describe.skipIf(netnsSkipReason !== undefined)(`lab network (netns)${netnsSkipRe
     await attachMachine(a);
     expect((await namespaces()).filter((n) => n === a.namespace)).toHaveLength(1);
     expect((await links()).filter((l) => l === a.veth)).toHaveLength(1);
+    // Fixed MACs: the host's and the peers' ARP entries for the machine stay right.
+    expect(await macsOf(a)).toEqual(macs);
     await serveIn(a, 7001);
     await waitFor(async () => (await fetchFromHost(a.ip, 7001, 500).catch(() => '')) === a.namespace, 10_000, 'host reaches the remade namespace');
     for (const c of children.splice(0)) c.kill('SIGKILL');

@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addressForSlot, allocateAddress } from '../../vm/address.ts';
 import { MachineError } from '../../vm/errors.ts';
+import { labNetPlan } from '../../vm/netns/plan.ts';
 import { MachineStore, defaultHome, validateName } from '../../vm/store.ts';
 import { tempHome, reap } from './helpers.ts';
 
@@ -118,6 +119,19 @@ describe('the store', () => {
     const mac = [addressForSlot(10, 'darwin'), addressForSlot(11, 'darwin')];
     expect(mac.map((a) => a.ip)).toEqual(['127.0.0.1', '127.0.0.1']);
     expect(new Set(mac.flatMap((a) => [a.swarmPort, a.sshPort])).size).toBe(4);
+  });
+
+  it("a netns machine: its slot's address in the home's lab subnet, Docker's ports, its namespace's names", async () => {
+    // Its ports are its namespace's own: nothing on the host to probe.
+    const netns = new MachineStore({ home, probe: async () => false });
+    const plan = labNetPlan(home);
+    const c = await netns.create({ name: 'n1', driver: 'local', isolation: 'netns' });
+    expect(c).toMatchObject({ isolation: 'netns', slot: 10, ip: `${plan.prefix}.10`, swarmPort: 2377, sshPort: 22 });
+    expect(c.netns).toEqual({ namespace: `${plan.bridge}-10`, veth: `${plan.bridge}-10`, bridge: plan.bridge, hostIp: plan.hostIp });
+    expect(await netns.load('n1')).toEqual(c);
+    expect(await netns.slotsOf('n1')).toEqual([10]);
+    // Machines of both kinds share the slots of one home.
+    expect((await store.create({ name: 'p1', driver: 'local', isolation: 'process' })).slot).toBe(11);
   });
 
   it('refuses a name whose socket path would be too long', async () => {

@@ -1,12 +1,14 @@
 // The main process's side of the window's IPC: requests go through the controller's dispatch, the
-// event stream goes to the window that asked for it. Every message is refused unless it comes from
+// event stream goes to the window that asked for it, and the consoles and log streams a window
+// opened are closed when it goes away. Every message is refused unless it comes from
 // the top frame of the app's own page (swarmlab://app/), whatever else may have been loaded.
 
 import type { LabApi } from '../lab/protocol.ts';
+import { PageResources } from '../web/page-resources.ts';
 import type { Dispatch } from '../web/wire.ts';
 import { isAppPage } from './app-protocol.ts';
 import { CHANNELS } from './channels.ts';
-import type { IpcMainEventLike, IpcMainLike } from './electron-api.ts';
+import type { IpcMainEventLike, IpcMainLike, WebContentsLike } from './electron-api.ts';
 
 export interface LabIpcOptions {
   api: LabApi;
@@ -22,6 +24,8 @@ export function fromAppPage(event: IpcMainEventLike): boolean {
 export function registerLabIpc(ipc: IpcMainLike, o: LabIpcOptions): () => void {
   const subscriptions = new Map<number, () => void>();
   const watched = new Set<number>();
+  const resources = new PageResources(o.api);
+  const key = (id: number): string => `window ${id}`;
 
   const check = (event: IpcMainEventLike): void => {
     if (!fromAppPage(event)) throw new Error(`refused: IPC from ${event.senderFrame?.url ?? 'an unknown frame'}, which is not the swarmlab window`);
@@ -32,9 +36,21 @@ export function registerLabIpc(ipc: IpcMainLike, o: LabIpcOptions): () => void {
     unsubscribe?.();
   };
 
+  const watch = (contents: WebContentsLike): void => {
+    const id = contents.id;
+    if (watched.has(id)) return;
+    watched.add(id);
+    contents.once('destroyed', () => {
+      watched.delete(id);
+      stop(id);
+      void resources.release(key(id));
+    });
+  };
+
   ipc.handle(CHANNELS.request, (event, method, params) => {
     check(event);
-    return o.dispatch(o.api, String(method), params);
+    watch(event.sender);
+    return resources.dispatchFor(key(event.sender.id), o.dispatch)(o.api, String(method), params);
   });
   ipc.handle(CHANNELS.subscribe, (event) => {
     check(event);
@@ -48,13 +64,7 @@ export function registerLabIpc(ipc: IpcMainLike, o: LabIpcOptions): () => void {
         if (!contents.isDestroyed()) contents.send(CHANNELS.event, e);
       }),
     );
-    if (!watched.has(id)) {
-      watched.add(id);
-      contents.once('destroyed', () => {
-        watched.delete(id);
-        stop(id);
-      });
-    }
+    watch(contents);
   });
   ipc.handle(CHANNELS.unsubscribe, (event) => {
     check(event);

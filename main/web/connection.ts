@@ -9,8 +9,9 @@ import { AuthMessage, CLOSE, RequestMessage, type Dispatch, type ServerMessage }
 
 export interface ConnectionOptions {
   api: LabApi;
-  dispatch: Dispatch;
   token: string;
+  /** Once authenticated: how this page's requests are carried, and that it has left. */
+  attach(page: string | undefined): { dispatch: Dispatch; detach(): void };
   /** How long a socket may stay open without sending the token. */
   authTimeoutMs: number;
   /** Bytes queued for the page past which it counts as too slow. */
@@ -20,7 +21,7 @@ export interface ConnectionOptions {
 }
 
 export function serveConnection(ws: WebSocket, o: ConnectionOptions): void {
-  let authed = false;
+  let page: { dispatch: Dispatch; detach(): void } | undefined;
   let unsubscribe: (() => void) | undefined;
   const authTimer = setTimeout(() => ws.close(CLOSE.unauthorized, 'unauthorized: no token was sent'), o.authTimeoutMs);
 
@@ -61,7 +62,7 @@ export function serveConnection(ws: WebSocket, o: ConnectionOptions): void {
       return;
     }
     try {
-      const result = await o.dispatch(o.api, m.method, m.params);
+      const result = await page!.dispatch(o.api, m.method, m.params);
       send(result === undefined ? { id: m.id } : { id: m.id, result });
     } catch (err) {
       send({ id: m.id, error: { message: err instanceof Error ? err.message : String(err) } });
@@ -70,11 +71,11 @@ export function serveConnection(ws: WebSocket, o: ConnectionOptions): void {
 
   ws.on('message', (data, isBinary) => {
     const parsed = isBinary ? undefined : parseJson(data.toString());
-    if (!authed) {
+    if (!page) {
       const auth = AuthMessage.safeParse(parsed);
       if (!auth.success) return void ws.close(CLOSE.unauthorized, 'unauthorized: the first message must be {"token": ...}');
       if (!tokenMatches(auth.data.token, o.token)) return void ws.close(CLOSE.unauthorized, 'unauthorized: wrong token');
-      authed = true;
+      page = o.attach(auth.data.page);
       clearTimeout(authTimer);
       send({ ready: true });
       return;
@@ -87,6 +88,7 @@ export function serveConnection(ws: WebSocket, o: ConnectionOptions): void {
   ws.on('close', () => {
     clearTimeout(authTimer);
     stopEvents();
+    page?.detach();
   });
   ws.on('error', () => ws.terminate());
 }

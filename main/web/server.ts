@@ -12,6 +12,7 @@ import { serveConnection } from './connection.ts';
 import { securityHeaders } from './headers.ts';
 import { allowedFor, refuseForeign } from './origin.ts';
 import { send, serveStatic } from './static-files.ts';
+import { PageResources } from './page-resources.ts';
 import { newToken, tokenMatches } from './token.ts';
 import { CLOSE, WS_PATH, type Dispatch } from './wire.ts';
 
@@ -26,6 +27,8 @@ export interface WebServerOptions {
   token?: string;
   authTimeoutMs?: number;
   maxBufferedBytes?: number;
+  /** How long a page's consoles and log streams outlive its last connection (it may reconnect). */
+  pageGraceMs?: number;
   /** Where the server reports its own failures (not the user's). */
   log?(line: string): void;
 }
@@ -49,6 +52,28 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   // Known only once listening when the port was 0; every check reads it then.
   let allowed = allowedFor(port);
   let headers = securityHeaders(port);
+
+  const resources = new PageResources(o.api);
+  const pages = new Map<string, { connections: number; release?: NodeJS.Timeout }>();
+  let anonymous = 0;
+  const attach = (id: string | undefined) => {
+    // A client that names no page (a script) owns what it opens for this connection only.
+    const key = id === undefined ? `connection ${++anonymous}` : `page ${id}`;
+    const page = pages.get(key) ?? { connections: 0 };
+    pages.set(key, page);
+    page.connections++;
+    clearTimeout(page.release);
+    return {
+      dispatch: resources.dispatchFor(key, dispatch),
+      detach() {
+        if (--page.connections > 0) return;
+        page.release = setTimeout(() => {
+          pages.delete(key);
+          void resources.release(key);
+        }, id === undefined ? 0 : (o.pageGraceMs ?? 30_000));
+      },
+    };
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
   const server = createServer((req, res) => {
@@ -104,7 +129,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       serveConnection(ws, {
         api: o.api,
-        dispatch,
+        attach,
         token,
         authTimeoutMs: o.authTimeoutMs ?? 10_000,
         maxBufferedBytes: o.maxBufferedBytes ?? 16 * 1024 * 1024,
@@ -139,6 +164,8 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       const cut = setTimeout(() => { for (const ws of wss.clients) ws.terminate(); }, 1000);
       await Promise.all(closed);
       clearTimeout(cut);
+      // The controller closing behind us ends what is left; no release should fire after.
+      for (const page of pages.values()) clearTimeout(page.release);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

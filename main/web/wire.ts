@@ -20,7 +20,8 @@ export const CLOSE = {
   goingAway: 1001,
 } as const;
 
-export const AuthMessage = z.object({ token: z.string() });
+/** `page`: the page's own ID, the same across its reconnections (what it opened is kept for it). */
+export const AuthMessage = z.object({ token: z.string(), page: z.string().min(1).max(100).optional() });
 export const RequestMessage = z.object({
   id: z.union([z.number(), z.string()]),
   method: z.string(),

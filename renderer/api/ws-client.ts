@@ -25,6 +25,8 @@ export interface WsClientOptions {
   /** Undefined: the page was opened without one; the client says so instead of connecting. */
   token: string | undefined;
   connect?: (url: string) => SocketLike;
+  /** This page's ID across reconnections (default: a random one), so its consoles outlive a blip. */
+  page?: string;
   /** Backoff between attempts: doubles from minMs up to maxMs. */
   retry?: { minMs: number; maxMs: number };
 }
@@ -45,6 +47,7 @@ interface Pending {
 export function createWsClient(o: WsClientOptions): LabClient {
   const connect = o.connect ?? ((url: string) => new (globalThis as unknown as { WebSocket: new (u: string) => SocketLike }).WebSocket(url));
   const retry = o.retry ?? { minMs: 250, maxMs: 5000 };
+  const page = o.page ?? (globalThis as unknown as { crypto: { randomUUID(): string } }).crypto.randomUUID();
   let status: ConnectionStatus = { state: 'connecting' };
   const statusListeners = new Set<(s: ConnectionStatus) => void>();
   const listeners = new Set<(e: LabEvent) => void>();
@@ -120,7 +123,7 @@ export function createWsClient(o: WsClientOptions): LabClient {
     const s = connect(o.url);
     socket = s;
     s.onopen = () => {
-      if (socket === s) s.send(JSON.stringify({ token: o.token }));
+      if (socket === s) s.send(JSON.stringify({ token: o.token, page }));
     };
     s.onmessage = (ev) => {
       if (socket === s) onMessage(ev.data);

@@ -104,6 +104,23 @@ describe('Electron IPC', () => {
     }
   });
 
+  it('a window that goes away has its consoles and log streams closed', async () => {
+    const main = fakeIpcMain();
+    const lab = fakeLab({ openConsole: async () => ({ consoleId: 'c1' }), openLogs: async () => ({ streamId: 'l1' }) });
+    registerLabIpc(main.ipc, { api: lab, dispatch });
+    const a = fakeContents(1);
+    const event: IpcMainEventLike = { senderFrame: { url: APP, parent: null }, sender: a.contents };
+    await main.handlers.get(CHANNELS.request)!(event, 'openConsole', { machine: 'm1', cols: 80, rows: 24 });
+    await main.handlers.get(CHANNELS.request)!(event, 'openLogs', { serviceId: 'web' });
+    a.destroy();
+    await vi.waitFor(() =>
+      expect(lab.calls.filter((c) => c.method.startsWith('close'))).toEqual([
+        { method: 'closeConsole', params: { consoleId: 'c1' } },
+        { method: 'closeLogs', params: { streamId: 'l1' } },
+      ]),
+    );
+  });
+
   it('a window that goes away is unsubscribed; unregistering removes the handlers and every subscription', async () => {
     const main = fakeIpcMain();
     const lab = fakeLab();

@@ -139,6 +139,12 @@ function crossCheckMachines(data: LabFileData, machines: LabMachine[]): Problem[
     if (seen !== undefined) out.push({ path: ['machines', i, 'name'], message: `duplicate machine name "${m.name}" (machines[${seen}] has it too)` });
     else first.set(m.name, i);
   });
+  // A namespace's 127.0.0.x is its own loopback: netns machines cannot reach process machines.
+  const isolation = machines[0]?.isolation;
+  const other = machines.findIndex((m) => m.isolation !== isolation);
+  if (other >= 0) {
+    out.push({ path: ['machines', other, 'isolation'], message: `every machine of a lab needs the same isolation: machines[0] has ${isolation}, this one ${machines[other]!.isolation} (netns machines cannot reach process machines)` });
+  }
   if (Array.isArray(data.machines) && !machines.some((m) => m.role === 'manager')) {
     out.push({ path: ['machines'], message: 'a lab needs at least one manager (role: manager) to initialize its swarm' });
   }

@@ -135,7 +135,7 @@ services:
     [
       'machines of different isolations',
       'name: t\nmachines:\n  - { name: m1, role: manager }\n  - { name: w1, role: worker, isolation: netns }\n',
-      'labs/t.yaml:4:43: machines[1].isolation: every machine of a lab needs the same isolation: machines[0] has process, this one netns (netns machines cannot reach process machines)',
+      'labs/t.yaml:4:42: machines[1].isolation: every machine of a lab needs the same isolation: machines[0] has process, this one netns (netns machines cannot reach process machines)',
     ],
     ['no manager', 'name: t\nmachines:\n  - { name: w1, role: worker }\n', 'labs/t.yaml:3:3: machines: a lab needs at least one manager (role: manager) to initialize its swarm'],
     ['no manager in counts', 'name: t\nmachines: { managers: 0, workers: 2 }\n', 'labs/t.yaml:2:23: machines.managers: expected a number of managers (1 or more), got 0'],

@@ -6,6 +6,8 @@ export interface PerfProbe {
   frames: number;
   /** Event-to-pixels latencies, ms. */
   latencies: number[];
+  /** Time spent in each part of the topology's frame, ms, summed. */
+  phases: Record<string, number>;
   reset(): void;
 }
 
@@ -15,9 +17,11 @@ let awaitingFrame: number[] = [];
 export const probe: PerfProbe = {
   frames: 0,
   latencies: [],
+  phases: {},
   reset() {
     this.frames = 0;
     this.latencies = [];
+    this.phases = {};
     awaitingDraw = [];
     awaitingFrame = [];
   },
@@ -45,4 +49,11 @@ export function frameStarted(): void {
   for (const at of awaitingFrame) probe.latencies.push(now - at);
   awaitingFrame = [];
   if (probe.latencies.length > 100_000) probe.latencies.splice(0, 50_000);
+}
+
+/** Adds the time since `start` (performance.now()) to a phase; returns now, for the next phase. */
+export function phase(name: string, start: number): number {
+  const now = performance.now();
+  probe.phases[name] = (probe.phases[name] ?? 0) + (now - start);
+  return now;
 }

@@ -211,14 +211,22 @@ export class DotLayer {
     }
     for (const g of ghosts) fading.push({ x: (g.x * k + tx) * dpr, y: (g.y * k + ty) * dpr, color: g.color, alpha: 1 - (now - g.t0) / FADE_MS, ring: false });
 
-    // Trails first, under the dots: a task on its way from its old node.
+    // Trails first, under the dots: a task on its way from its old node. One path per colour.
     ctx.lineWidth = 1.5 * dpr;
     ctx.globalAlpha = 0.45;
+    const trails = new Map<string, typeof movers>();
     for (const m of movers) {
-      ctx.strokeStyle = m.color;
+      const list = trails.get(m.color);
+      if (list) list.push(m);
+      else trails.set(m.color, [m]);
+    }
+    for (const [color, list] of trails) {
+      ctx.strokeStyle = color;
       ctx.beginPath();
-      ctx.moveTo(m.fromX, m.fromY);
-      ctx.lineTo(m.x, m.y);
+      for (const m of list) {
+        ctx.moveTo(m.fromX, m.fromY);
+        ctx.lineTo(m.x, m.y);
+      }
       ctx.stroke();
     }
     ctx.globalAlpha = 1;
@@ -239,12 +247,9 @@ export class DotLayer {
       }
     }
     // Travelling dots wear a halo so the eye follows them.
-    ctx.lineWidth = 1.5 * dpr;
     for (const m of movers) {
-      ctx.strokeStyle = m.color;
-      ctx.beginPath();
-      ctx.arc(m.x, m.y, r + 2.5 * dpr, 0, Math.PI * 2);
-      ctx.stroke();
+      const halo = this.sprite(m.color, r + 2.5 * dpr, true);
+      ctx.drawImage(halo, m.x - halo.width / 2, m.y - halo.height / 2);
     }
     for (const f of fading) {
       ctx.globalAlpha = Math.max(0, Math.min(1, f.alpha));

@@ -58,6 +58,9 @@ export class StableLayout {
     const signature = list.map((n) => `${n.id}:${n.role}`).join(',');
     if (signature === this.signature && radius === this.radius && aspect === this.aspect) return false;
     this.aspect = aspect;
+    // Taller or flatter cards: positions scale with the aspect (position()), and in the stretched
+    // space the cards keep their size, so nothing collides anew and nothing needs to move.
+    if (signature === this.signature && radius === this.radius) return true;
     const membershipChanged = signature !== this.signature;
     this.signature = signature;
     this.radius = radius;

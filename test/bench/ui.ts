@@ -25,6 +25,7 @@ interface Measured {
   frames: number;
   intervals: number[];
   latencies: number[];
+  phases: Record<string, number>;
   elapsedMs: number;
 }
 
@@ -48,7 +49,7 @@ const MEASURE = `(async () => {
     requestAnimationFrame(frame);
   });
   stop();
-  return { frames, intervals, latencies: [...window.__swarmlabPerf.latencies], elapsedMs: last - start };
+  return { frames, intervals, latencies: [...window.__swarmlabPerf.latencies], phases: { ...window.__swarmlabPerf.phases }, elapsedMs: last - start };
 })()`;
 
 export async function benchUi(): Promise<void> {
@@ -83,8 +84,23 @@ export async function benchUi(): Promise<void> {
     // Let the layout settle (it reheats only for nodes coming and going, which the churn never does).
     await page.waitForTimeout(3000);
 
+    // CPU time of the page's main thread and of its whole renderer process: unlike frames counted
+    // on a wall clock, they do not depend on how busy the rest of the machine is.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const cpu = async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      const get = (name: string) => metrics.find((m) => m.name === name)?.value ?? NaN;
+      return { thread: get('ThreadTime'), process: get('ProcessTime') };
+    };
+    const before = await cpu();
     // Given as text: the TypeScript loader would otherwise wrap named functions in helpers the page lacks.
     const measured = (await page.evaluate(MEASURE.replace('MS', String(seconds * 1000)))) as Measured;
+    const after = await cpu();
+    // The churn's first second (before the frame count starts) is in the CPU figures too.
+    const cpuSeconds = seconds + 1;
+    const mainMsPerFrame = ((after.thread - before.thread) * 1000) / (measured.frames * (cpuSeconds / seconds));
+    const processShare = (after.process - before.process) / cpuSeconds;
 
     const fps = (measured.frames / measured.elapsedMs) * 1000;
     const slowFrames = measured.intervals.filter((i) => i > 1000 / 50).length;
@@ -96,6 +112,9 @@ export async function benchUi(): Promise<void> {
       { figure: 'frames slower than 20 ms', value: `${slowFrames} of ${measured.frames}`, goal: '' },
       { figure: 'event → pixels p50 / p95 / max', value: `${f(percentile(measured.latencies, 50))} / ${f(percentile(measured.latencies, 95))} / ${f(Math.max(...measured.latencies))} ms`, goal: '≤ 100 (p95)' },
       { figure: 'event batches measured', value: String(measured.latencies.length), goal: '' },
+      { figure: 'page main thread CPU per frame', value: `${f(mainMsPerFrame)} ms`, goal: '< 16.7 (one frame at 60 Hz)' },
+      { figure: 'topology frame work per frame', value: Object.entries(measured.phases).map(([k, v]) => `${k} ${(v / measured.frames).toFixed(2)}`).join(', ') + ' ms', goal: '' },
+      { figure: 'renderer process CPU (all its threads)', value: `${f(processShare * 100)} % of a core`, goal: '' },
     ]);
     // Frames are counted on a real clock: a busy machine shows in them. Say how busy it was.
     console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (1, 5, 15 min) at the end`);

@@ -62,5 +62,7 @@ describe('StableLayout and card sizes', () => {
     const before = layout.position('a')!;
     expect(layout.update(nodes, cardSize(25))).toBe(true);
     expect(layout.position('a')!.y).not.toBe(before.y);
+    // ... without setting the graph in motion.
+    expect(layout.hot).toBe(false);
   });
 });

@@ -47,11 +47,19 @@ export class RollingUpdates {
     const live = [...this.c.tasks.values()].filter((t) => t.serviceId === serviceId && t.desiredState === 'running');
     const old = live.filter((t) => (this.c.taskVersion.get(t.id) ?? 0) < spec.version).sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
     const fresh = live.filter((t) => this.c.taskVersion.get(t.id) === spec.version);
-    // Wait for the last batch to be running before the next one.
+    // Wait for the last batch to be running (the bar moves as its tasks start), then the delay.
     if (fresh.some((t) => t.state !== 'running')) {
+      this.progress(serviceId, fresh.filter((t) => t.state === 'running').length);
       this.c.clock.after(150, () => this.step(serviceId));
       return;
     }
+    if (old.length > 0 && fresh.length > 0 && spec.update.delayMs > 0 && !this.waited.has(serviceId)) {
+      this.progress(serviceId, fresh.length);
+      this.waited.add(serviceId);
+      this.c.clock.after(spec.update.delayMs, () => this.step(serviceId));
+      return;
+    }
+    this.waited.delete(serviceId);
     this.c.change((tx) => {
       const done = fresh.length;
       const s = this.c.services.get(serviceId)!;
@@ -70,7 +78,16 @@ export class RollingUpdates {
       }
       this.c.updateService(serviceId, { update: { ...s.update!, updated: done, total: s.desired } }, tx);
     });
-    this.c.clock.after(Math.max(150, spec.update.delayMs), () => this.step(serviceId));
+    this.c.clock.after(150, () => this.step(serviceId));
+  }
+
+  /** Batches that finished and now wait out the update delay. */
+  private readonly waited = new Set<string>();
+
+  private progress(serviceId: string, updated: number): void {
+    const s = this.c.services.get(serviceId);
+    if (!s?.update || s.update.updated === updated) return;
+    this.c.change((tx) => this.c.updateService(serviceId, { update: { ...s.update!, updated } }, tx));
   }
 
   private failed(t: TaskView): void {

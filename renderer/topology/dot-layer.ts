@@ -281,6 +281,10 @@ export class DotLayer {
       g.fillStyle = color;
       g.arc(size / 2, size / 2, rq, 0, Math.PI * 2);
       g.fill();
+      // A hairline edge: yellow on a light theme needs one, and it costs nothing on a dark one.
+      g.strokeStyle = 'rgba(0, 0, 0, 0.35)';
+      g.lineWidth = 1;
+      g.stroke();
     }
     this.sprites.set(key, c);
     return c;

@@ -2,8 +2,8 @@
 // busiest node decides), so the graph stays tidy and a dot's cell depends only on its rank.
 
 export const COLS = 10;
-export const CELL = 11;
-export const DOT_RADIUS = 3.8;
+export const CELL = 13;
+export const DOT_RADIUS = 4.6;
 export const HEADER = 34;
 const PAD_X = 10;
 const PAD_BOTTOM = 10;

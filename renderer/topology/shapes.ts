@@ -2,7 +2,7 @@
 // differ by shape and not only by colour or label.
 
 export function managerPath(w: number, h: number): string {
-  const c = 12;
+  const c = Math.min(12, h / 3, w / 4);
   const x = w / 2, y = h / 2;
   return `M${-x + c},${-y}H${x - c}L${x},${-y + c}V${y - c}L${x - c},${y}H${-x + c}L${-x},${y - c}V${-y + c}Z`;
 }

@@ -3,12 +3,12 @@
 // docker CLI finds in DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem). Only a client holding that
 // certificate gets in: the TCP endpoint is as private as the unix socket.
 
-import { isIP } from 'node:net';
 import { CERT_BACKDATE_MS } from './expiry.ts';
-import { EC_SIGNING, generateKeyPair, privateKeyFromPem, privateKeyToPem, randomSerial } from './keys.ts';
+import { loadIssuer } from './issue.ts';
+import { generateKeyPair, privateKeyFromPem, privateKeyToPem, randomSerial, spkiOf } from './keys.ts';
 import { toPem } from './pem.ts';
 import { createRootCA } from './root.ts';
-import { x509 } from './x509.ts';
+import { authorityKeyIdentifier, basicConstraints, createCertificate, distinguishedName, extKeyUsage, KEY_USAGE, keyUsage, OID, subjectAltName } from './x509.ts';
 
 export interface DockerTlsBundle {
   caPem: string;
@@ -22,28 +22,26 @@ export interface DockerTlsBundle {
 const LIFETIME_MS = 3 * 365 * 24 * 3_600_000;
 
 async function leaf(ca: { certPem: string; keyPem: string }, cn: string, usage: 'server' | 'client', hosts: string[]) {
-  const keys = await generateKeyPair();
-  const caCert = new x509.X509Certificate(ca.certPem);
+  const { publicKey, privateKey } = await generateKeyPair();
+  const issuer = loadIssuer(ca.certPem);
   const now = Date.now();
-  const names = hosts.map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }));
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: [{ CN: [cn] }],
-    issuer: caCert.subjectName,
+  const der = createCertificate({
+    serial: randomSerial(),
+    subject: distinguishedName([['CN', cn]]),
+    issuer: issuer.subject,
     notBefore: new Date(now - CERT_BACKDATE_MS),
     notAfter: new Date(now + LIFETIME_MS),
-    publicKey: keys.publicKey,
-    signingKey: await privateKeyFromPem(ca.keyPem),
-    signingAlgorithm: EC_SIGNING,
+    publicKey: spkiOf(publicKey),
+    signingKey: privateKeyFromPem(ca.keyPem),
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
-      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+      basicConstraints(false),
+      keyUsage(KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment),
+      extKeyUsage(usage === 'server' ? OID.serverAuth : OID.clientAuth),
+      ...(hosts.length > 0 ? [subjectAltName(hosts)] : []),
+      authorityKeyIdentifier(issuer.publicKey),
     ],
   });
-  return { certPem: toPem(cert.rawData, 'CERTIFICATE'), keyPem: await privateKeyToPem(keys.privateKey) };
+  return { certPem: toPem(der, 'CERTIFICATE'), keyPem: privateKeyToPem(privateKey) };
 }
 
 /** A CA, a server certificate valid for `hosts` (IPs or names), and one client certificate. */

@@ -4,11 +4,25 @@
 
 import { msToNs } from '../api/defaults.ts';
 import { CERT_BACKDATE_MS, DEFAULT_NODE_CERT_EXPIRY_MS, validateCertExpiry } from './expiry.ts';
-import { EC_SIGNING, privateKeyFromPem, randomSerial } from './keys.ts';
-import { toPem } from './pem.ts';
+import { privateKeyFromPem, randomSerial } from './keys.ts';
+import { fromPem, toPem } from './pem.ts';
 import type { RootCA } from './root.ts';
 import { CA_SAN, MANAGER_OU, roleToOU, type NodeRole } from './roles.ts';
-import { x509 } from './x509.ts';
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  createCertificate,
+  distinguishedName,
+  extKeyUsage,
+  issuerOf,
+  KEY_USAGE,
+  keyUsage,
+  OID,
+  readCertificationRequest,
+  subjectAltName,
+  subjectKeyIdentifier,
+  type CertificationRequest,
+} from './x509.ts';
 
 export interface SignNodeOptions {
   nodeId: string;
@@ -27,43 +41,55 @@ export async function signNodeCSR(root: RootCA, csrPem: string, options: SignNod
   validateCertExpiry(msToNs(expiryMs));
 
   const csr = parseCSR(csrPem);
-  if (!(await csr.verify().catch(() => false))) {
+  if (!csr.signatureValid) {
     throw new Error('invalid certificate signing request: its signature does not match its public key');
   }
 
-  const rootCert = new x509.X509Certificate(root.certPem);
-  const signingKey = await privateKeyFromPem(root.keyPem);
+  const issuer = loadIssuer(root.certPem);
+  const signingKey = privateKeyFromPem(root.keyPem);
   const ou = roleToOU(role);
   // The role names are DNS names so a client can demand a manager whatever IP it dialled; managers
   // also answer as the CA.
   const dnsNames = [ou, nodeId, ...(ou === MANAGER_OU ? [CA_SAN] : [])];
   const now = (options.now ?? new Date()).getTime();
 
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: [{ O: [clusterId] }, { OU: [ou] }, { CN: [nodeId] }],
-    issuer: rootCert.subjectName,
+  const der = createCertificate({
+    serial: randomSerial(),
+    subject: distinguishedName([['O', clusterId], ['OU', ou], ['CN', nodeId]]),
+    issuer: issuer.subject,
     notBefore: new Date(now - CERT_BACKDATE_MS),
     notAfter: new Date(now + expiryMs),
     publicKey: csr.publicKey,
     signingKey,
-    signingAlgorithm: EC_SIGNING,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: 'dns' as const, value }))),
-      await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(rootCert.publicKey),
+      basicConstraints(false),
+      keyUsage(KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment),
+      extKeyUsage(OID.serverAuth, OID.clientAuth),
+      subjectAltName(dnsNames),
+      subjectKeyIdentifier(csr.publicKey),
+      authorityKeyIdentifier(issuer.publicKey),
     ],
   });
-  return toPem(cert.rawData, 'CERTIFICATE');
+  return toPem(der, 'CERTIFICATE');
 }
 
-function parseCSR(csrPem: string): x509.Pkcs10CertificateRequest {
+function parseCSR(csrPem: string): CertificationRequest {
   try {
-    return new x509.Pkcs10CertificateRequest(csrPem);
+    const der = fromPem(csrPem, 'CERTIFICATE REQUEST');
+    if (!der) throw new Error('expected a PEM block "CERTIFICATE REQUEST"');
+    return readCertificationRequest(der);
   } catch (err) {
     throw new Error(`invalid certificate signing request: ${(err as Error).message}`);
+  }
+}
+
+/** The issuing certificate's subject and key, to name it in what it signs. */
+export function loadIssuer(certPem: string): { subject: Uint8Array; publicKey: Uint8Array } {
+  try {
+    const der = fromPem(certPem, 'CERTIFICATE');
+    if (!der) throw new Error('expected a PEM block "CERTIFICATE"');
+    return issuerOf(der);
+  } catch (err) {
+    throw new Error(`invalid CA certificate: ${(err as Error).message}`);
   }
 }

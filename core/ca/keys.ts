@@ -1,30 +1,34 @@
-// ECDSA P-256 keys, as SwarmKit uses for both the root and the nodes. Private keys travel as
-// PKCS#8 PEM, which node:tls accepts directly.
+// ECDSA P-256 keys, as SwarmKit uses for both the root and the nodes, as node:crypto KeyObjects.
+// Private keys travel as PKCS#8 PEM, which node:tls accepts directly.
 
-import type { webcrypto } from 'node:crypto';
-import { toPem } from './pem.ts';
-import { x509 } from './x509.ts';
+import { createPrivateKey, generateKeyPair as generateKeyPairCallback, getRandomValues, type KeyObject } from 'node:crypto';
+import { fromPem } from './pem.ts';
 
-type CryptoKey = webcrypto.CryptoKey;
-
-export const EC_KEY: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-export const EC_SIGNING: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
-
-export function generateKeyPair(): Promise<webcrypto.CryptoKeyPair> {
-  // Extractable, since the private key has to be written out as PEM for node:tls.
-  return crypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
+export interface KeyPair {
+  publicKey: KeyObject;
+  privateKey: KeyObject;
 }
 
-export async function privateKeyToPem(key: CryptoKey): Promise<string> {
-  const der = await crypto.subtle.exportKey('pkcs8', key);
-  return toPem(der, 'PRIVATE KEY');
+/** A fresh P-256 key pair, made off the main thread. */
+export function generateKeyPair(): Promise<KeyPair> {
+  return new Promise((resolve, reject) =>
+    generateKeyPairCallback('ec', { namedCurve: 'P-256' }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),
+  );
 }
 
-export async function privateKeyFromPem(pem: string): Promise<CryptoKey> {
-  const blocks = x509.PemConverter.decodeWithHeaders(pem).filter((b) => b.type === 'PRIVATE KEY');
-  const der = blocks[0]?.rawData;
+export const privateKeyToPem = (key: KeyObject): string => key.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+/** The SubjectPublicKeyInfo (DER) of a key, as certificates and requests carry it. */
+export const spkiOf = (key: KeyObject): Uint8Array => key.export({ type: 'spki', format: 'der' });
+
+export function privateKeyFromPem(pem: string): KeyObject {
+  const der = fromPem(pem, 'PRIVATE KEY');
   if (!der) throw new Error('invalid private key: expected a PEM block "PRIVATE KEY" (PKCS#8)');
-  return crypto.subtle.importKey('pkcs8', der, EC_KEY, false, ['sign']);
+  try {
+    return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
+  } catch (err) {
+    throw new Error(`invalid private key: ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -32,7 +36,7 @@ export async function privateKeyFromPem(pem: string): Promise<CryptoKey> {
  * certificates issued in the same second can never share one.
  */
 export function randomSerial(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const bytes = getRandomValues(new Uint8Array(16));
   // Clear the sign bit (a negative serial is invalid) and set the next one so the DER encoding
   // is always exactly 16 bytes, with no leading zero to strip.
   bytes[0] = (bytes[0]! & 0x7f) | 0x40;

@@ -1,9 +1,9 @@
-// Reading and checking node certificates. The identity is all in the subject: CN is the node ID,
-// OU the role, O the cluster ID, as SwarmKit issues them.
+// Reading and checking node certificates, with node:crypto's X509Certificate. The identity is all
+// in the subject: CN is the node ID, OU the role, O the cluster ID, as SwarmKit issues them.
 
+import { X509Certificate } from 'node:crypto';
 import { rootDigest } from './root.ts';
 import { ouToRole, type NodeRole } from './roles.ts';
-import { x509 } from './x509.ts';
 
 export interface NodeIdentity {
   nodeId: string;
@@ -33,7 +33,12 @@ export async function verifyNodeCert(cert: CertInput, rootCertPem: string, now: 
   const leaf = load(cert);
   const info = describeNodeCert(leaf);
   const root = load(rootCertPem);
-  const signed = await leaf.verify({ publicKey: root.publicKey, signatureOnly: true }).catch(() => false);
+  let signed = false;
+  try {
+    signed = leaf.verify(root.publicKey);
+  } catch {
+    signed = false;
+  }
   if (!signed) {
     throw new Error(
       `x509: certificate signed by unknown authority: the certificate of node ${info.nodeId} was not issued by ` +
@@ -45,33 +50,55 @@ export async function verifyNodeCert(cert: CertInput, rootCertPem: string, now: 
   return info;
 }
 
-function load(cert: CertInput): x509.X509Certificate {
+function load(cert: CertInput): X509Certificate {
   try {
-    return new x509.X509Certificate(typeof cert === 'string' ? cert : new Uint8Array(cert));
+    return new X509Certificate(typeof cert === 'string' ? cert : Buffer.from(cert.buffer, cert.byteOffset, cert.byteLength));
   } catch (err) {
     throw new Error(`failed to parse certificate: ${(err as Error).message}`);
   }
 }
 
-function describeNodeCert(cert: x509.X509Certificate): NodeCertInfo {
-  const field = (name: string) => cert.subjectName.getField(name)[0] ?? '';
-  const nodeId = field('CN');
-  const ou = field('OU');
-  const clusterId = field('O');
-  const role = ouToRole(ou);
-  if (!nodeId || !clusterId || !role) {
-    throw new Error(`not a swarm node certificate: subject "${cert.subject}" needs CN=<node id>, OU=swarm-manager or swarm-worker, O=<cluster id>`);
-  }
-  return { nodeId, role, clusterId, notBefore: cert.notBefore, notAfter: cert.notAfter, serial: cert.serialNumber.toLowerCase() };
+/** The identity a certificate claims (whoever signed it), or undefined if it is not a node certificate. */
+export function nodeIdentityOf(cert: X509Certificate): NodeIdentity | undefined {
+  const subject = subjectFields(cert.subject);
+  const nodeId = subject.get('CN') ?? '';
+  const clusterId = subject.get('O') ?? '';
+  const role = ouToRole(subject.get('OU') ?? '');
+  return nodeId && clusterId && role ? { nodeId, role, clusterId } : undefined;
 }
 
-function checkValidity(cert: x509.X509Certificate, index: number, now: Date): void {
-  const name = `(${index} - ${cert.subjectName.getField('CN')[0] ?? ''})`;
-  if (now < cert.notBefore) {
-    throw new Error(`certificate ${name} not valid before ${rfc1123(cert.notBefore)}, and it is currently ${rfc1123(now)}`);
+function describeNodeCert(cert: X509Certificate): NodeCertInfo {
+  const id = nodeIdentityOf(cert);
+  if (!id) {
+    const subject = cert.subject.split('\n').join(', ');
+    throw new Error(`not a swarm node certificate: subject "${subject}" needs CN=<node id>, OU=swarm-manager or swarm-worker, O=<cluster id>`);
   }
-  if (now > cert.notAfter) {
-    throw new Error(`certificate ${name} not valid after ${rfc1123(cert.notAfter)}, and it is currently ${rfc1123(now)}`);
+  return { ...id, notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), serial: cert.serialNumber.toLowerCase() };
+}
+
+/**
+ * The first value of each attribute in node:crypto's subject text: one `TYPE=value` per line (line
+ * breaks and special characters inside values come escaped), `TYPE=a + TYPE=b` for an RDN of
+ * several attributes, which no certificate of ours has and which is read as one (odd) value.
+ */
+function subjectFields(subject: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of subject.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0 && !fields.has(line.slice(0, eq))) fields.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return fields;
+}
+
+function checkValidity(cert: X509Certificate, index: number, now: Date): void {
+  const name = `(${index} - ${subjectFields(cert.subject).get('CN') ?? ''})`;
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  if (now < notBefore) {
+    throw new Error(`certificate ${name} not valid before ${rfc1123(notBefore)}, and it is currently ${rfc1123(now)}`);
+  }
+  if (now > notAfter) {
+    throw new Error(`certificate ${name} not valid after ${rfc1123(notAfter)}, and it is currently ${rfc1123(now)}`);
   }
 }
 

@@ -1,12 +1,12 @@
 // The swarm's root CA: a self-signed ECDSA P-256 certificate named swarm-ca, made once when the
 // swarm is created. Its digest is what join tokens carry.
 
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { CERT_BACKDATE_MS, ROOT_CA_EXPIRY_MS } from './expiry.ts';
-import { EC_SIGNING, generateKeyPair, privateKeyToPem, randomSerial } from './keys.ts';
+import { generateKeyPair, privateKeyToPem, randomSerial, spkiOf } from './keys.ts';
 import { toPem } from './pem.ts';
 import { ROOT_CN } from './roles.ts';
-import { x509 } from './x509.ts';
+import { basicConstraints, createCertificate, distinguishedName, KEY_USAGE, keyUsage, subjectKeyIdentifier } from './x509.ts';
 
 export interface RootCA {
   certPem: string;
@@ -20,21 +20,20 @@ export interface CreateRootCAOptions {
 
 export async function createRootCA(options: CreateRootCAOptions = {}): Promise<RootCA> {
   const now = (options.now ?? new Date()).getTime();
-  const keys = await generateKeyPair();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: [{ CN: [ROOT_CN] }],
+  const { publicKey, privateKey } = await generateKeyPair();
+  const spki = spkiOf(publicKey);
+  const name = distinguishedName([['CN', ROOT_CN]]);
+  const der = createCertificate({
+    serial: randomSerial(),
+    issuer: name,
+    subject: name,
     notBefore: new Date(now - CERT_BACKDATE_MS),
     notAfter: new Date(now + (options.expiryMs ?? ROOT_CA_EXPIRY_MS)),
-    signingAlgorithm: EC_SIGNING,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    publicKey: spki,
+    signingKey: privateKey,
+    extensions: [basicConstraints(true), keyUsage(KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign), subjectKeyIdentifier(spki)],
   });
-  return { certPem: toPem(cert.rawData, 'CERTIFICATE'), keyPem: await privateKeyToPem(keys.privateKey) };
+  return { certPem: toPem(der, 'CERTIFICATE'), keyPem: privateKeyToPem(privateKey) };
 }
 
 /**
@@ -42,6 +41,5 @@ export async function createRootCA(options: CreateRootCAOptions = {}): Promise<R
  * (which SwarmKit hashes) so that line endings or a trailing newline cannot change the digest.
  */
 export function rootDigest(certPem: string): string {
-  const der = new x509.X509Certificate(certPem).rawData;
-  return createHash('sha256').update(new Uint8Array(der)).digest('hex');
+  return createHash('sha256').update(new X509Certificate(certPem).raw).digest('hex');
 }

@@ -8,7 +8,7 @@
 
 import type { ConnectionOptions, DetailedPeerCertificate, PeerCertificate, TLSSocket, TlsOptions } from 'node:tls';
 import { checkRootAgainstToken, parseJoinToken } from './join-token.ts';
-import { parseNodeCert, verifyNodeCert, type NodeCertInfo, type NodeIdentity } from './node-cert.ts';
+import { nodeIdentityOf, verifyNodeCert, type NodeCertInfo, type NodeIdentity } from './node-cert.ts';
 import { CA_SAN, MANAGER_OU } from './roles.ts';
 import { toPem } from './pem.ts';
 
@@ -60,14 +60,10 @@ export const joinClientOptions = (): ConnectionOptions => ({ rejectUnauthorized:
 /** The verified peer's swarm identity; undefined when it sent no certificate or one our root did not sign. */
 export function peerIdentity(socket: TLSSocket): NodeIdentity | undefined {
   if (!socket.authorized) return undefined;
-  const cert = socket.getPeerCertificate();
-  if (!cert?.raw) return undefined;
-  try {
-    const { nodeId, role, clusterId } = parseNodeCert(cert.raw);
-    return { nodeId, role, clusterId };
-  } catch {
-    return undefined;
-  }
+  // The X509Certificate over the handshake's own parsed certificate: nothing is parsed again, and
+  // none of getPeerCertificate()'s fingerprints are computed.
+  const cert = socket.getPeerX509Certificate();
+  return cert ? nodeIdentityOf(cert) : undefined;
 }
 
 export interface PinnedPeer {

@@ -10,7 +10,7 @@ import {
   verifyNodeCert,
   type RootCA,
 } from '../../../core/ca/index.ts';
-import { x509 } from '../../../core/ca/x509.ts';
+import { x509 } from './peculiar.ts';
 import { CLUSTER_ID, issueNode } from './fixtures.ts';
 
 const DAY = 24 * 3600 * 1000;

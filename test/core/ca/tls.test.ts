@@ -15,7 +15,7 @@ import {
   type RootCA,
 } from '../../../core/ca/index.ts';
 import { toPem } from '../../../core/ca/pem.ts';
-import { x509 } from '../../../core/ca/x509.ts';
+import { x509 } from './peculiar.ts';
 import { CLUSTER_ID, issueNode, type NodeCreds } from './fixtures.ts';
 
 interface Accepted {
@@ -188,9 +188,10 @@ describe('joining with a token: pinning the root CA', () => {
     const { port, accepted } = await serve(creds(manager, root).server);
     const first = await dial(port, joinClientOptions());
     const { rootCertPem } = await rootFromPeer(first, token);
+    // The server has finished its side of the handshake before the client hangs up.
+    await accepted;
     first.destroy();
     const { port: port2, accepted: accepted2 } = await serve(creds(manager, root).server);
-    await accepted;
     const fresh = await issueNode({ certPem: rootCertPem, keyPem: root.keyPem }, 'w7', 'worker');
     const socket = await dial(port2, tlsCredentials(fresh.keyPem, fresh.certPem, rootCertPem).client);
     expect(socket.authorized).toBe(true);

@@ -1,5 +1,7 @@
 // The README's screenshots of the renderer, made from its demo feed in Debian's Chromium:
-//   npx tsx test/renderer/screenshots.ts [OUTPUT_DIR]   (default docs/screenshots)
+//   npx tsx test/renderer/screenshots.ts [OUTPUT_DIR [SCENE...]]   (default docs/screenshots)
+// and of the real app on a real lab, with SWARMLAB_APP_URL set to the address `swarmlab app --web`
+// printed (token included): a service created, the leader killed, a console (real-*.png).
 // Each scene drives the UI the way a person would (clicks, keys), then saves a PNG.
 
 import { mkdir } from 'node:fs/promises';
@@ -100,7 +102,67 @@ const scenes: Scene[] = [
   },
 ];
 
+/** Polls an expression in the page (the app's CSP forbids the string eval of waitForFunction). */
+async function until(page: Page, expr: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await page.evaluate(expr)) return;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`timed out waiting for ${expr}`);
+}
+
+/** One page on the real app, one scene after another (they change the lab). */
+async function realScenes(url: string): Promise<void> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    page.setDefaultTimeout(60_000);
+    await page.goto(url);
+    await page.waitForSelector('[data-testid^="node-"][data-role]');
+    await page.waitForTimeout(1500);
+    const name = `demo${Date.now() % 1000}`;
+    await page.keyboard.press('n');
+    await page.getByTestId('service-name').fill(name);
+    await page.getByTestId('service-image').selectOption('swarmlab/web:blue');
+    await page.getByTestId('service-replicas').fill('6');
+    await page.getByTestId('service-create').click();
+    await until(page, `document.querySelector('[data-testid="service-${name}"]')?.dataset.running === '6'`);
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: join(out, 'real-overview.png') });
+
+    const leader = (await page.locator('[data-leader="true"]').getAttribute('data-testid'))!;
+    await page.locator(`[data-testid="${leader}"]`).click({ button: 'right' });
+    await page.locator('[data-testid="node-menu"] [data-action="kill"]').click();
+    await page.waitForTimeout(500);
+    if (await page.getByTestId('confirm-dialog').count()) await page.getByTestId('confirm').click();
+    await until(page, `(() => { const l = document.querySelector('[data-leader="true"]'); return !!l && l.dataset.testid !== '${leader}'; })()`);
+    await page.getByTestId('panel-timeline').click();
+    await until(page, `document.querySelector('[data-testid="${leader}"]')?.dataset.tasks === '0'`);
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: join(out, 'real-failover.png') });
+
+    const other = (await page.locator('[data-leader="true"]').getAttribute('data-testid'))!;
+    await page.locator(`[data-testid="${other}"]`).dblclick();
+    const term = page.getByTestId(`console-${other.slice('node-'.length)}`);
+    await term.waitFor();
+    await until(page, `/[$#] $/.test(document.querySelector('[data-testid="console-${other.slice('node-'.length)}"] .xterm-rows')?.textContent?.trimEnd() + ' ')`);
+    await term.click();
+    await page.keyboard.type('docker node ls\n', { delay: 30 });
+    await until(page, `document.querySelector('[data-testid="console-${other.slice('node-'.length)}"] .xterm-rows')?.textContent?.includes('MANAGER STATUS')`);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(out, 'real-console.png') });
+    console.log(join(out, 'real-*.png'));
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.env.SWARMLAB_APP_URL) {
+    await mkdir(out, { recursive: true });
+    return realScenes(process.env.SWARMLAB_APP_URL);
+  }
   await buildRenderer({ ifStale: true });
   await mkdir(out, { recursive: true });
   const server = await serveRenderer();

@@ -36,7 +36,14 @@ export class RollingUpdates {
 
   private begin(svc: ServiceView, image: string, state: 'updating' | 'rollback_started', message: string): void {
     const update: UpdateView = { state, message, startedAt: this.c.iso(), updated: 0, total: svc.desired };
-    this.c.change((tx) => this.c.updateService(svc.id, { image, update }, tx));
+    const version = this.c.specs.get(svc.id)!.version;
+    this.c.change((tx) => {
+      this.c.updateService(svc.id, { image, update }, tx);
+      // As the controller does: tasks of an older spec say so, until the update replaces them.
+      for (const t of this.c.tasks.values()) {
+        if (t.serviceId === svc.id && t.desiredState === 'running' && (this.c.taskVersion.get(t.id) ?? 0) < version) this.c.setTask(t, { outdated: true }, tx);
+      }
+    });
     this.step(svc.id);
   }
 

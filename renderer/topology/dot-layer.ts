@@ -31,6 +31,8 @@ interface DrawnDot {
   color: string;
   /** Not running yet (assigned … starting): drawn as a ring. */
   starting: boolean;
+  /** Runs an older spec than its service's (a rolling update will replace it): a dot with a hole. */
+  outdated: boolean;
   fromX: number;
   fromY: number;
   t0: number;
@@ -84,10 +86,11 @@ export class DotLayer {
       list.forEach((d, index) => {
         const color = colorOf(d.task.serviceId);
         const starting = d.task.state !== 'running';
+        const outdated = d.task.outdated === true;
         const cur = this.dots.get(d.key);
         if (!cur) {
           const p = this.target(nodeId, index, pos);
-          const dot: DrawnDot = { key: d.key, nodeId, index, color, starting, fromX: p?.x ?? 0, fromY: p?.y ?? 0, t0: now, dur: 0, travelling: false, born: now };
+          const dot: DrawnDot = { key: d.key, nodeId, index, color, starting, outdated, fromX: p?.x ?? 0, fromY: p?.y ?? 0, t0: now, dur: 0, travelling: false, born: now };
           this.dots.set(d.key, dot);
           this.moving.add(dot);
           stamp(d);
@@ -106,7 +109,8 @@ export class DotLayer {
           this.moving.add(cur);
           stamp(d);
         }
-        if (cur.color !== color || cur.starting !== starting) {
+        if (cur.color !== color || cur.starting !== starting || cur.outdated !== outdated) {
+          cur.outdated = outdated;
           cur.color = color;
           cur.starting = starting;
           if (!this.moving.has(cur)) this.staticDirty = true;
@@ -203,7 +207,7 @@ export class DotLayer {
         fading.push({ x, y, color: d.color, alpha: (now - d.born) / FADE_MS, ring: d.starting });
         continue;
       }
-      const key = d.starting ? `${d.color}|ring` : d.color;
+      const key = d.starting ? `${d.color}|ring` : d.outdated ? `${d.color}|old` : d.color;
       const list = byColor.get(key);
       if (list) list.push(x, y);
       else byColor.set(key, [x, y]);
@@ -231,8 +235,8 @@ export class DotLayer {
     }
     ctx.globalAlpha = 1;
     for (const [key, xy] of byColor) {
-      const ring = key.endsWith('|ring');
-      const color = ring ? key.slice(0, -5) : key;
+      const [color, kind] = key.split('|') as [string, 'ring' | 'old' | undefined];
+      const ring = kind === 'ring';
       if (squares) {
         ctx.fillStyle = color;
         const side = Math.max(1, 2 * r);
@@ -241,19 +245,19 @@ export class DotLayer {
           else ctx.fillRect(xy[i]! - r, xy[i + 1]! - r, side, side);
         }
       } else {
-        const sprite = this.sprite(color, r, ring);
+        const sprite = this.sprite(color, r, kind ?? 'dot');
         const half = sprite.width / 2;
         for (let i = 0; i < xy.length; i += 2) ctx.drawImage(sprite, xy[i]! - half, xy[i + 1]! - half);
       }
     }
     // Travelling dots wear a halo so the eye follows them.
     for (const m of movers) {
-      const halo = this.sprite(m.color, r + 2.5 * dpr, true);
+      const halo = this.sprite(m.color, r + 2.5 * dpr, 'ring');
       ctx.drawImage(halo, m.x - halo.width / 2, m.y - halo.height / 2);
     }
     for (const f of fading) {
       ctx.globalAlpha = Math.max(0, Math.min(1, f.alpha));
-      const sprite = this.sprite(f.color, Math.max(r, 1), f.ring);
+      const sprite = this.sprite(f.color, Math.max(r, 1), f.ring ? 'ring' : 'dot');
       ctx.drawImage(sprite, f.x - sprite.width / 2, f.y - sprite.height / 2);
     }
     ctx.globalAlpha = 1;
@@ -262,9 +266,9 @@ export class DotLayer {
   private readonly sprites = new Map<string, HTMLCanvasElement | OffscreenCanvas>();
 
   /** A dot drawn once per colour, size and kind, then copied. */
-  private sprite(color: string, r: number, ring: boolean): HTMLCanvasElement | OffscreenCanvas {
+  private sprite(color: string, r: number, kind: 'dot' | 'ring' | 'old'): HTMLCanvasElement | OffscreenCanvas {
     const rq = Math.round(r * 4) / 4;
-    const key = `${color}|${rq}|${ring}`;
+    const key = `${color}|${rq}|${kind}`;
     let c = this.sprites.get(key);
     if (c) return c;
     if (this.sprites.size > 400) this.sprites.clear();
@@ -272,7 +276,7 @@ export class DotLayer {
     c = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(size, size) : Object.assign(document.createElement('canvas'), { width: size, height: size });
     const g = c.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
     g.beginPath();
-    if (ring) {
+    if (kind === 'ring') {
       g.strokeStyle = color;
       g.lineWidth = Math.max(1, rq * 0.4);
       g.arc(size / 2, size / 2, rq - g.lineWidth / 2, 0, Math.PI * 2);
@@ -285,6 +289,14 @@ export class DotLayer {
       g.strokeStyle = 'rgba(0, 0, 0, 0.35)';
       g.lineWidth = 1;
       g.stroke();
+      if (kind === 'old') {
+        // The hole: this task still runs the previous spec.
+        g.globalCompositeOperation = 'destination-out';
+        g.beginPath();
+        g.arc(size / 2, size / 2, rq * 0.45, 0, Math.PI * 2);
+        g.fill();
+        g.globalCompositeOperation = 'source-over';
+      }
     }
     this.sprites.set(key, c);
     return c;

@@ -45,11 +45,23 @@ export function dotsOf(tasks: Iterable<TaskView>): Map<string, Dot> {
   const best = new Map<string, Dot>();
   for (const t of tasks) {
     if (!t.nodeId || !isLive(t)) continue;
-    const key = slotKey(t);
-    const cur = best.get(key);
-    if (!cur || better(t, cur.task)) best.set(key, { key, task: t, nodeId: t.nodeId });
+    const dot = dotOf(t, t.nodeId);
+    const cur = best.get(dot.key);
+    if (!cur || better(t, cur.task)) best.set(dot.key, dot);
   }
   return best;
+}
+
+/** Task views are replaced, never changed, on update: an unchanged task keeps its Dot (and key). */
+const dotCache = new WeakMap<TaskView, Dot>();
+
+function dotOf(t: TaskView, nodeId: string): Dot {
+  let dot = dotCache.get(t);
+  if (!dot) {
+    dot = { key: slotKey(t), task: t, nodeId };
+    dotCache.set(t, dot);
+  }
+  return dot;
 }
 
 function better(a: TaskView, b: TaskView): boolean {

@@ -70,21 +70,25 @@ export class DotLayer {
    * Returns the newest timestamp (epoch ms) among the dots that changed, for the latency probe.
    */
   sync(next: Map<string, Dot>, colorOf: (serviceId: string) => string, rank: (d: Dot) => number, now: number, pos: PositionOf): number {
-    const byNode = new Map<string, Dot[]>();
+    // Each dot's rank is looked up once, not at every comparison of the sort.
+    const byNode = new Map<string, { d: Dot; order: number }[]>();
     for (const d of next.values()) {
+      const entry = { d, order: rank(d) * 1_000_000 + (d.task.slot ?? 0) };
       const list = byNode.get(d.nodeId);
-      if (list) list.push(d);
-      else byNode.set(d.nodeId, [d]);
+      if (list) list.push(entry);
+      else byNode.set(d.nodeId, [entry]);
     }
+    const colors = new Map<string, string>();
     let newest = NaN;
     const stamp = (d: Dot) => {
       const t = Date.parse(d.task.timestamp);
       if (!(t <= newest)) newest = t;
     };
     for (const [nodeId, list] of byNode) {
-      list.sort((a, b) => rank(a) - rank(b) || (a.task.slot ?? 0) - (b.task.slot ?? 0) || (a.key < b.key ? -1 : 1));
-      list.forEach((d, index) => {
-        const color = colorOf(d.task.serviceId);
+      list.sort((a, b) => a.order - b.order || (a.d.key < b.d.key ? -1 : 1));
+      list.forEach(({ d }, index) => {
+        let color = colors.get(d.task.serviceId);
+        if (color === undefined) colors.set(d.task.serviceId, (color = colorOf(d.task.serviceId)));
         const starting = d.task.state !== 'running';
         const outdated = d.task.outdated === true;
         const cur = this.dots.get(d.key);

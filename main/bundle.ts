@@ -1,10 +1,13 @@
-// Bundles the command-line programs (swarmd, swarmctl, a lab machine) into single ES modules under
-// dist/, so they start fast and small: one file, no TypeScript loader; and builds the renderer into
-// dist/renderer. `npm install` runs it (prepare), and the tests that start real swarmd processes
-// run it once before they begin.
+// Bundles the command-line programs (swarmd, swarmctl, a lab machine, the swarmlab CLI) into single
+// ES modules under dist/, so they start fast and small: one file, no TypeScript loader; and builds
+// the renderer into dist/renderer. `npm install` runs it (prepare), and the tests that start real
+// swarmd processes run it once before they begin. Beside each bundle, NAME.inputs.json lists the
+// source files it was made from and when, so that bin/swarmlab.js can tell a bundle older than the
+// sources of a checkout being edited (and run those through tsx instead).
 
 import { build, type Plugin } from 'esbuild';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,13 +17,16 @@ export const PROGRAMS = {
   swarmd: 'core/swarmd/main.ts',
   swarmctl: 'core/swarmctl/main.ts',
   machine: 'vm/local/machine-main.ts',
+  swarmlab: 'main/cli/main.ts',
 } as const;
 
 /**
  * Loaded from node_modules at run time instead of bundled: node-pty is native, and ssh2 loads its
  * optional native crypto (and cpu-features) by relative paths that only exist in its own package.
+ * esbuild (a development tool with a native binary) is what `swarmlab app` bundles the Electron
+ * shell with.
  */
-const EXTERNAL = ['node-pty', 'ssh2', 'cpu-features'];
+const EXTERNAL = ['node-pty', 'ssh2', 'cpu-features', 'esbuild'];
 
 /**
  * zod exports every message locale (about 600 KiB of the bundle); swarmlab speaks English only, and
@@ -37,11 +43,54 @@ const zodEnglishOnly: Plugin = {
   },
 };
 
+/**
+ * dockerode loads gRPC and protobuf (about 850 KiB, and a third of the CLI's start) for BuildKit
+ * image builds, which swarmlab never asks for: its session and progress modules are left out.
+ */
+const dockerodeWithoutBuildKit: Plugin = {
+  name: 'dockerode-without-buildkit',
+  setup(b) {
+    b.onLoad({ filter: /dockerode[\\/]lib[\\/](session|buildkit)\.js$/ }, (args) => ({
+      contents: /session\.js$/.test(args.path)
+        ? "module.exports = function withSession(_docker, _auth, handler) { handler(new Error('BuildKit sessions are not part of swarmlab'), null, function () {}); };"
+        : "exports.followProgress = function () { throw new Error('BuildKit progress is not part of swarmlab'); };",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * docker-modem loads ssh2 as it loads, for ssh:// Docker hosts, which swarmlab does not dial: the
+ * require moves to where such a connection is made. If the file is not as expected (another
+ * version), it is bundled as it is.
+ */
+const dockerModemLazySsh2: Plugin = {
+  name: 'docker-modem-lazy-ssh2',
+  setup(b) {
+    b.onLoad({ filter: /docker-modem[\\/]lib[\\/]ssh\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const head = "var Client = require('ssh2').Client,\n  http = require('http');";
+      const use = 'var conn = new Client();';
+      if (!text.includes(head) || !text.includes(use)) return undefined;
+      return { contents: text.replace(head, "var http = require('http');").replace(use, "var conn = new (require('ssh2').Client)();"), loader: 'js' };
+    });
+  },
+};
+
+/** What bin/swarmlab.js reads to tell whether a bundle is older than its sources. */
+export interface BundleInputs {
+  /** When the build started (ms since the epoch): a source changed later makes the bundle stale. */
+  builtAt: number;
+  /** The files outside node_modules it was made from, relative to the top of the tree, with '/'. */
+  inputs: string[];
+}
+
 export async function bundle(names: (keyof typeof PROGRAMS)[] = Object.keys(PROGRAMS) as (keyof typeof PROGRAMS)[]): Promise<string[]> {
   const out: string[] = [];
   for (const name of names) {
     const outfile = join(root, 'dist', `${name}.mjs`);
-    await build({
+    const builtAt = Date.now();
+    const result = await build({
       entryPoints: [join(root, PROGRAMS[name])],
       outfile,
       bundle: true,
@@ -49,12 +98,19 @@ export async function bundle(names: (keyof typeof PROGRAMS)[] = Object.keys(PROG
       format: 'esm',
       target: 'node20',
       sourcemap: 'linked',
-      plugins: [zodEnglishOnly],
+      plugins: [zodEnglishOnly, dockerodeWithoutBuildKit, dockerModemLazySsh2],
       external: EXTERNAL,
       logLevel: 'warning',
+      metafile: true,
+      absWorkingDir: root,
       // Packages that use require() inside an ES module bundle need a require of their own.
       banner: { js: "import { createRequire as __swarmlabRequire } from 'node:module'; const require = __swarmlabRequire(import.meta.url);" },
     });
+    // The metafile names inputs relative to absWorkingDir, with '/'.
+    const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('node_modules/') && !p.startsWith('../') && !p.includes(':'));
+    // Dependencies count too: a changed lock file means other packages than the bundle's.
+    const manifest: BundleInputs = { builtAt, inputs: [...inputs, 'package-lock.json'] };
+    writeFileSync(join(root, 'dist', `${name}.inputs.json`), `${JSON.stringify(manifest)}\n`);
     out.push(outfile);
   }
   return out;

@@ -3,9 +3,10 @@
 // authenticated with the lab's key.
 
 import { readFile } from 'node:fs/promises';
-import { Client, type ClientChannel, type PseudoTtyOptions } from 'ssh2';
+import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
 import type { SshEndpoint } from './driver.ts';
 import { MachineError } from './errors.ts';
+import { loadSsh2 } from './ssh2.ts';
 
 export interface ConsoleSession {
   channel: ClientChannel;
@@ -29,7 +30,7 @@ export async function openConsole(ep: SshEndpoint, opts: ConsoleOptions = {}): P
   } catch (err) {
     throw new MachineError(`cannot read the lab's SSH key ${ep.keyPath}: ${(err as Error).message}`);
   }
-  const client = new Client();
+  const client = new (await loadSsh2()).Client();
   await new Promise<void>((resolve, reject) => {
     client.once('ready', resolve);
     client.once('error', (err) => reject(new MachineError(`cannot connect to ${ep.user}@${ep.host}:${ep.port} by SSH: ${err.message}`)));

@@ -3,10 +3,11 @@
 // never bundled: it is built into the binary that runs them.
 
 import { build, type BuildOptions } from 'esbuild';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// From main/electron in a checkout, or from dist/ when the swarmlab CLI is bundled.
+const root = packageRoot();
 export const ELECTRON_DIST = join(root, 'dist', 'electron');
 export const ELECTRON_MAIN = join(ELECTRON_DIST, 'main.mjs');
 

@@ -3,10 +3,11 @@
 // PATH. And whether a window could be shown at all (Linux without a display cannot).
 
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join } from 'node:path';
+import { packageRoot } from '../package-root.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// From main/electron in a checkout, or from dist/ when the swarmlab CLI is bundled.
+const root = packageRoot();
 
 function executable(path: string): boolean {
   try {

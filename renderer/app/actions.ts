@@ -106,6 +106,10 @@ export class LabActions {
     void this.attempt('create the lab', () => this.api.createLab({ template }));
   }
 
+  createLabFromFile(file: string): void {
+    void this.attempt(`create the lab of ${file}`, () => this.api.createLab({ file }));
+  }
+
   destroyLab(): void {
     this.ui.dialog = {
       kind: 'confirm', title: `Destroy the lab${this.store.name ? ` ${this.store.name}` : ''}?`, confirm: 'Destroy lab', danger: true,

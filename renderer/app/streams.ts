@@ -11,6 +11,8 @@ const EARLY_LIMIT = 256;
 export class Streams {
   private readonly listeners = new Map<string, (e: StreamEvent) => void>();
   private readonly early = new Map<string, StreamEvent[]>();
+  /** Streams whose listener left: what still comes for them is dropped, not kept. */
+  private readonly closed = new Set<string>();
 
   /** Takes the events of the stream it knows about; returns false for other events. */
   dispatch(e: LabEvent): boolean {
@@ -20,7 +22,7 @@ export class Streams {
     else return false;
     const l = this.listeners.get(id);
     if (l) l(e);
-    else {
+    else if (!this.closed.has(id)) {
       const list = this.early.get(id) ?? [];
       if (list.length < EARLY_LIMIT) list.push(e);
       this.early.set(id, list);
@@ -36,6 +38,7 @@ export class Streams {
     return () => {
       if (this.listeners.get(id) === fn) this.listeners.delete(id);
       this.early.delete(id);
+      this.closed.add(id);
     };
   }
 }

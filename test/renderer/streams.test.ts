@@ -12,6 +12,10 @@ describe('Streams', () => {
     stop();
     s.dispatch({ type: 'console-data', consoleId: 'c1', data: 'after' });
     expect(got).toEqual(['early ', 'late']);
+    // Nor is it kept for a listener that will never come back.
+    const again: string[] = [];
+    s.listen('c1', (e) => e.type === 'console-data' && again.push(e.data));
+    expect(again).toEqual([]);
   });
 
   it('leaves view events to the store', () => {

@@ -5,9 +5,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import ssh2, { type Connection, type ParsedKey } from 'ssh2';
+import type { Connection, ParsedKey, Server } from 'ssh2';
+import { loadSsh2, type Ssh2Module } from '../ssh2.ts';
 import { ensureKeyPair } from './ssh-keys.ts';
 import { handleSession } from './ssh-session.ts';
 import { prepareShell, type Shell } from './ssh-shell.ts';
@@ -41,7 +42,7 @@ export const HOST_KEY_FILE = 'ssh_host_ed25519_key';
 export const AUTHORIZED_KEYS_FILE = 'authorized_keys';
 
 /** authorized_keys lines parsed; a bad line is skipped, as sshd does, rather than locking everyone out. */
-async function loadAuthorizedKeys(path: string): Promise<ParsedKey[]> {
+async function loadAuthorizedKeys(path: string, ssh2: Ssh2Module): Promise<ParsedKey[]> {
   if (!existsSync(path)) return [];
   const keys: ParsedKey[] = [];
   for (const line of (await readFile(path, 'utf8')).split('\n')) {
@@ -85,13 +86,13 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
     return () => processes.delete(stop);
   };
 
-  const server = new ssh2.Server({ hostKeys: [hostKey.privateKey] }, (client) => {
+  const onClient = (ssh2: Ssh2Module, client: Connection) => {
     connections.add(client);
     let user = 'docker';
     client.on('authentication', (ctx) => {
       if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
       // Read on each login, so a key the lab adds later works without a restart.
-      void loadAuthorizedKeys(authorizedKeysPath).then(
+      void loadAuthorizedKeys(authorizedKeysPath, ssh2).then(
         (keys) => {
           const key = keys.find((k) => sameKey(k, ctx.key.algo, ctx.key.data));
           if (!key) return ctx.reject(['publickey']);
@@ -114,6 +115,29 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
     });
     client.on('error', (err) => log('debug', `ssh: connection error: ${err.message}`));
     client.on('close', () => connections.delete(client));
+  };
+
+  // The port is a plain TCP listener; ssh2 is loaded, and its server made, with the first connection
+  // (an idle machine never opens a console), which it is then handed.
+  let ssh: Promise<Server> | undefined;
+  const sshServer = () => (ssh ??= loadSsh2().then((ssh2) => new ssh2.Server({ hostKeys: [hostKey.privateKey] }, (client) => onClient(ssh2, client))));
+  /** Connections waiting for ssh2 to load. */
+  const pending = new Set<Socket>();
+  const server = createServer((socket) => {
+    pending.add(socket);
+    socket.once('close', () => pending.delete(socket));
+    // Until ssh2 has it, a reset must not take the machine down.
+    socket.on('error', () => {});
+    sshServer().then(
+      (s) => {
+        if (pending.delete(socket)) s.injectSocket(socket);
+      },
+      (err: unknown) => {
+        log('error', `ssh: cannot load ssh2: ${(err as Error).message}`);
+        pending.delete(socket);
+        socket.destroy();
+      },
+    );
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -134,6 +158,8 @@ export async function startSshServer(opts: SshServerOptions): Promise<SshServer>
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const stop of processes) stop();
       for (const c of connections) c.end();
+      for (const s of pending) s.destroy();
+      pending.clear();
       await closed;
     },
   };

@@ -3,15 +3,25 @@
 
 import { spawn as spawnChild } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import pty from 'node-pty';
+import type { IPty } from 'node-pty';
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import { ExitMarkerScanner, newNonce, wrapperArgs } from './ssh-exit-marker.ts';
 import { relayPtyOutput } from './ssh-pty.ts';
 import { acceptsClientEnv, type Shell } from './ssh-shell.ts';
 
 type Running =
-  | { kind: 'pty'; proc: pty.IPty }
+  | { kind: 'pty'; proc: IPty }
   | { kind: 'pipes'; proc: ReturnType<typeof spawnChild> };
+
+type NodePty = typeof import('node-pty');
+let nodePty: Promise<NodePty> | undefined;
+
+/** node-pty, loaded with the first terminal a client asks for (most machines never have one). */
+function loadPty(): Promise<NodePty> {
+  // A CommonJS package: Node hands its exports over as the default export of the namespace.
+  nodePty ??= (import('node-pty') as Promise<unknown>).then((m) => ((m as { default?: NodePty }).default ?? m) as NodePty);
+  return nodePty;
+}
 
 const SIGNALS = osConstants.signals as Record<string, number>;
 
@@ -62,7 +72,7 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
   });
 
   /** `command` undefined: the interactive shell. */
-  const start = (shell: Shell, stream: ServerChannel, command: string | undefined) => {
+  const start = (shell: Shell, pty: NodePty | undefined, stream: ServerChannel, command: string | undefined) => {
     // This process is also the swarm node: a client that vanishes mid-write must not take it down.
     stream.on('error', () => {});
     stream.stderr.on('error', () => {});
@@ -73,7 +83,7 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
       ended = true;
       finish(stream, code, signal);
     };
-    if (ptyInfo) {
+    if (ptyInfo && pty) {
       if (ptyInfo.term) env.TERM = ptyInfo.term;
       const nonce = command === undefined ? undefined : newNonce();
       const [file, args] = nonce === undefined ? [shell.program, shell.interactiveArgs] : ['/bin/sh', wrapperArgs(shell.program, command!, nonce)];
@@ -138,8 +148,9 @@ export function handleSession(session: Session, shellReady: Promise<Shell>, trac
 
   const launch = (stream: ServerChannel | undefined, command: string | undefined) => {
     if (!stream) return;
-    shellReady.then(
-      (shell) => start(shell, stream, command),
+    // A terminal is asked for before the shell or command, so whether node-pty is needed is known.
+    Promise.all([shellReady, ptyInfo ? loadPty() : undefined]).then(
+      ([shell, pty]) => start(shell, pty, stream, command),
       (err: unknown) => {
         stream.stderr.write(`swarmlab: cannot start a shell: ${(err as Error).message}\r\n`);
         finish(stream, 1, undefined);

@@ -6,8 +6,8 @@
 // sources of a checkout being edited (and run those through tsx instead).
 
 import { build, type Plugin } from 'esbuild';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,6 +77,17 @@ const dockerModemLazySsh2: Plugin = {
   },
 };
 
+/**
+ * esbuild escapes non-ASCII characters in strings but keeps some comments as they are, and one such
+ * character makes V8 hold the whole module's source in two bytes a character (0.9 MiB more per
+ * process for a machine): those left are escaped too (only comments have any).
+ */
+function asciiOnly(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const nonAscii = /[^\x00-\x7f]/g;
+  if (nonAscii.test(text)) writeFileSync(file, text.replace(nonAscii, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
 /** What bin/swarmlab.js reads to tell whether a bundle is older than its sources. */
 export interface BundleInputs {
   /** When the build started (ms since the epoch): a source changed later makes the bundle stale. */
@@ -106,6 +117,7 @@ export async function bundle(names: (keyof typeof PROGRAMS)[] = Object.keys(PROG
       // Packages that use require() inside an ES module bundle need a require of their own.
       banner: { js: "import { createRequire as __swarmlabRequire } from 'node:module'; const require = __swarmlabRequire(import.meta.url);" },
     });
+    asciiOnly(outfile);
     // The metafile names inputs relative to absWorkingDir, with '/'.
     const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('node_modules/') && !p.startsWith('../') && !p.includes(':'));
     // Dependencies count too: a changed lock file means other packages than the bundle's.
@@ -139,8 +151,15 @@ export async function buildRenderer(opts: { ifStale?: boolean } = {}): Promise<b
     const built = statSync(index, { throwIfNoEntry: false })?.mtimeMs ?? 0;
     if (built > 0 && RENDERER_INPUTS.every((p) => newestMtime(join(root, p)) <= built)) return false;
   }
+  // Built beside and swapped in whole: a test run starting meanwhile never serves half a bundle.
+  const out = join(root, 'dist', 'renderer');
+  const next = `${out}.next-${process.pid}`;
+  const old = `${out}.old-${process.pid}`;
   const { build: viteBuild } = await import('vite');
-  await viteBuild({ configFile: join(root, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
+  await viteBuild({ configFile: join(root, 'renderer', 'vite.config.ts'), logLevel: 'warn', build: { outDir: next, emptyOutDir: true } });
+  await rename(out, old).catch(() => {});
+  await rename(next, out);
+  await rm(old, { recursive: true, force: true });
   return true;
 }
 

@@ -1,4 +1,4 @@
-// npm run bench -- lab [--reps N] [--large-reps N]
+// npm run bench -- lab [--reps N] [--large-reps N]   (--large-reps 0: the default lab only)
 // `swarmlab up` of the default lab (3 managers + 2 workers) and of the 20-machine one, in a
 // temporary SWARMLAB_HOME: the time until every node is ready and a leader is elected, with the
 // moments its phases ended (they overlap: a machine joins as soon as it is up) — all machines
@@ -162,7 +162,7 @@ export async function benchLab(): Promise<void> {
   const machines = new Machines(new MachineStore({ home, firstSlot: FIRST_SLOT }));
   try {
     await benchTemplate(machines, 'default', reps, true);
-    await benchTemplate(machines, 'large', largeReps, false);
+    if (largeReps > 0) await benchTemplate(machines, 'large', largeReps, false);
   } finally {
     // Whatever a failed run left: every machine's process tree, then the home.
     for (const name of await machines.store.names()) {

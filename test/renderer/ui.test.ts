@@ -65,6 +65,11 @@ describe('the renderer, on its demo feed', () => {
       await page.keyboard.press('Escape');
       await expect.poll(() => page.getByTestId('confirm-dialog').count()).toBe(0);
       expect(await page.getByTestId(`node-${other}`).getAttribute('data-role')).toBe('manager');
+      // Asked again and confirmed, the demote goes ahead.
+      await page.getByTestId(`node-${other}`).click({ button: 'right' });
+      await page.locator('[data-testid="node-menu"] [data-action="demote"]').click();
+      await page.getByTestId('confirm').click();
+      await expect.poll(() => page.getByTestId(`node-${other}`).getAttribute('data-role')).toBe('worker');
     });
   });
 
@@ -76,6 +81,22 @@ describe('the renderer, on its demo feed', () => {
       await term.click();
       await page.keyboard.type('docker node ls\n');
       await expect.poll(() => term.locator('.xterm-rows').textContent()).toContain('MANAGER STATUS');
+      expect(problems).toEqual([]);
+    });
+  });
+
+  it('destroys the lab, then makes a new one from a template', async () => {
+    await withPage(`${server.url}?demo`, async ({ page, problems }) => {
+      await page.getByTestId('node-worker1').dblclick();
+      await page.getByTestId('console-worker1').waitFor();
+      await page.getByTestId('destroy-lab').click();
+      await page.getByTestId('confirm').click();
+      await page.getByTestId('welcome').waitFor();
+      await page.getByTestId('template-small').click();
+      await expect.poll(() => page.locator('[data-testid^="node-"][data-role]').count(), { timeout: 15_000 }).toBe(3);
+      await expect.poll(() => page.getByTestId('crown').count()).toBe(1);
+      // The old lab's console went with it.
+      expect(await page.getByTestId('console-dock').count()).toBe(0);
       expect(problems).toEqual([]);
     });
   });

@@ -58,7 +58,16 @@ describe('the swarm tutorial with the docker CLI', () => {
   });
 
   it('docker node ls shows four ready nodes with the leader', async () => {
-    await waitFor(async () => (await ok(m1, 'node', 'ls', '--format', '{{.Status}}')).split('\n').filter((s) => s === 'Ready').length === 4, 20_000, 'four ready nodes', () => lab.logs());
+    // A manager just joined is Ready before the leader has heard from its Raft member (Reachable).
+    await waitFor(
+      async () => {
+        const rows = (await ok(m1, 'node', 'ls', '--format', '{{.Status}} {{.ManagerStatus}}')).split('\n').filter(Boolean);
+        return rows.filter((s) => s.startsWith('Ready')).length === 4 && rows.includes('Ready Reachable');
+      },
+      20_000,
+      'four ready nodes, manager2 reachable',
+      () => lab.logs(),
+    );
     const ls = await ok(m1, 'node', 'ls');
     expect(ls).toMatch(/^ID\s+HOSTNAME\s+STATUS\s+AVAILABILITY\s+MANAGER STATUS\s+ENGINE VERSION/);
     expect(ls).toMatch(/\*\s+manager1\s+Ready\s+Active\s+Leader/);

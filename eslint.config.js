@@ -19,7 +19,6 @@ export default tseslint.config(
   {
     // The renderer runs in a browser page: no Node modules, and only types from main/ and core/.
     files: ['renderer/**/*.ts'],
-    ignores: ['renderer/vite.config.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [

@@ -129,7 +129,7 @@ export async function bundle(names: (keyof typeof PROGRAMS)[] = Object.keys(PROG
 }
 
 /** Files the renderer bundle is made from, besides renderer/ itself (its type-only contract). */
-const RENDERER_INPUTS = ['renderer', 'main/lab/protocol.ts', 'package-lock.json'];
+const RENDERER_INPUTS = ['renderer', 'vite.renderer.config.ts', 'main/lab/protocol.ts', 'package-lock.json'];
 
 function newestMtime(path: string): number {
   const st = statSync(path, { throwIfNoEntry: false });
@@ -141,7 +141,7 @@ function newestMtime(path: string): number {
 }
 
 /**
- * Builds the renderer (vite, renderer/vite.config.ts) into dist/renderer. With `ifStale`, only when
+ * Builds the renderer (vite, vite.renderer.config.ts) into dist/renderer. With `ifStale`, only when
  * a source is newer than the last build, which costs a few seconds of CPU the tests need not pay
  * each run.
  */
@@ -156,7 +156,7 @@ export async function buildRenderer(opts: { ifStale?: boolean } = {}): Promise<b
   const next = `${out}.next-${process.pid}`;
   const old = `${out}.old-${process.pid}`;
   const { build: viteBuild } = await import('vite');
-  await viteBuild({ configFile: join(root, 'renderer', 'vite.config.ts'), logLevel: 'warn', build: { outDir: next, emptyOutDir: true } });
+  await viteBuild({ configFile: join(root, 'vite.renderer.config.ts'), logLevel: 'warn', build: { outDir: next, emptyOutDir: true } });
   await rename(out, old).catch(() => {});
   await rename(next, out);
   await rm(old, { recursive: true, force: true });
@@ -167,7 +167,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { existsSync } = await import('node:fs');
   const names = (Object.keys(PROGRAMS) as (keyof typeof PROGRAMS)[]).filter((n) => existsSync(join(root, PROGRAMS[n])));
   await bundle(names);
-  if (existsSync(join(root, 'renderer', 'vite.config.ts'))) await buildRenderer();
+  if (existsSync(join(root, 'vite.renderer.config.ts'))) await buildRenderer();
   // The Electron shell (dist/electron), for whoever packages the app or has an Electron binary.
   await (await import('./electron/bundle.ts')).bundleElectron();
 }

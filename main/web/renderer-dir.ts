@@ -1,4 +1,4 @@
-// Where the renderer's build lands (renderer/vite.config.ts's outDir): dist/renderer at the top of
+// Where the renderer's build lands (vite.renderer.config.ts's outDir): dist/renderer at the top of
 // the tree, found from here whether this runs from main/web or from a build under dist/.
 
 import { existsSync } from 'node:fs';

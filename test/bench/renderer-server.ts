@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
 
 export function buildRendererIfMissing(): void {
   if (existsSync(join(RENDERER_DIST, 'index.html'))) return;
-  execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts'], { cwd: root, stdio: 'inherit' });
+  execFileSync('npx', ['vite', 'build', '--config', 'vite.renderer.config.ts'], { cwd: root, stdio: 'inherit' });
 }
 
 export async function serveRenderer(): Promise<{ url: string; close: () => Promise<void> }> {

@@ -6,15 +6,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// Kept at the top of the tree, not in renderer/: it runs in Node, and nothing in renderer/ may.
+const top = dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
-  root: here,
+  root: join(top, 'renderer'),
   base: './',
   plugins: [svelte()],
   logLevel: 'warn',
   build: {
-    outDir: join(here, '..', 'dist', 'renderer'),
+    outDir: join(top, 'dist', 'renderer'),
     emptyOutDir: true,
     // Electron's Chromium and Debian's are both recent; no legacy transforms.
     target: 'es2022',

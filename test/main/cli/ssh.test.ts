@@ -46,7 +46,7 @@ describe('swarmlab ssh', () => {
     const r = await cli('ssh', '--native', 'ssh1', 'docker', 'info', '--format', "'{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'");
     expect(r).toMatchObject({ code: 0, out: 'active true\n' });
     const failed = await cli('ssh', '--native', 'ssh2', 'exit 7');
-    expect(failed.code).toBe(7);
+    expect(failed).toMatchObject({ code: 7, err: '' });
   });
 
   it('a stopped or unknown machine is refused with what to do', async () => {

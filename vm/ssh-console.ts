@@ -38,21 +38,28 @@ export async function openConsole(ep: SshEndpoint, opts: ConsoleOptions = {}): P
   });
   // Errors after the handshake (a reset connection) end the channel; its close says so.
   client.on('error', () => {});
+  type Status = { code: number | null; signal: string | undefined };
+  let status: Status = { code: null, signal: undefined };
+  let exited!: Promise<Status>;
   const channel = await new Promise<ClientChannel>((resolve, reject) => {
-    const done = (err: Error | undefined, ch: ClientChannel) => (err ? reject(new MachineError(`SSH session refused: ${err.message}`)) : resolve(ch));
+    const done = (err: Error | undefined, ch: ClientChannel) => {
+      if (err) return reject(new MachineError(`SSH session refused: ${err.message}`));
+      // Now, not after the await: a quick command's exit status can arrive in the same read as the
+      // channel's opening, and ssh2 emits it before a promise continuation could listen.
+      ch.on('exit', (code: number | null, signal?: string) => (status = { code, signal }));
+      exited = new Promise<Status>((resolveExit) =>
+        ch.on('close', () => {
+          client.end();
+          resolveExit(status);
+        }),
+      );
+      resolve(ch);
+    };
     if (opts.command === undefined) client.shell(opts.pty ?? { term: 'xterm-256color', rows: 24, cols: 80 }, done);
     else client.exec(opts.command, opts.pty ? { pty: opts.pty } : {}, done);
   }).catch((err: unknown) => {
     client.end();
     throw err;
   });
-  let status: { code: number | null; signal: string | undefined } = { code: null, signal: undefined };
-  channel.on('exit', (code: number | null, signal?: string) => (status = { code, signal }));
-  const exited = new Promise<typeof status>((resolve) =>
-    channel.on('close', () => {
-      client.end();
-      resolve(status);
-    }),
-  );
   return { channel, exited, close: () => client.end() };
 }

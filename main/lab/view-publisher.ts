@@ -3,19 +3,13 @@
 // the deltas and timeline entries of every change, in order.
 
 import { systemClock, type Clock } from '../../core/clock.ts';
-import type { ClusterState } from './cluster-state.ts';
-import type { LabEvent, LabPhase, LabView, MachineView } from './protocol.ts';
+import type { LabEvent, LabView } from './protocol.ts';
 import { Timeline, timelineChanges, type Observation, type TimelineDraft } from './timeline.ts';
-import { assignColors, buildView } from './view.ts';
+import { assignColors, buildView, type ViewInput } from './view.ts';
 import { diffView } from './view-diff.ts';
 
-export interface LabState {
-  phase: LabPhase;
-  name?: string;
-  via?: string;
-  stale: boolean;
-  machines: MachineView[];
-  cluster?: ClusterState;
+/** What the controller knows of the lab: the view's input, but the colours (kept here). */
+export interface LabState extends Omit<ViewInput, 'colors'> {
   /** Why the view is stale. */
   error?: string;
 }

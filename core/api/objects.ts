@@ -50,6 +50,11 @@ export interface NodeDescription {
   TLSInfo?: { TrustRoot?: string; CertIssuerSubject?: string; CertIssuerPublicKey?: string };
   /** Extension: the node's cluster port (HOST:PORT), where managers read its tasks' logs. */
   ClusterAddr?: string;
+  /**
+   * Extension: where the node's data plane takes overlay connections (HOST:PORT), Docker's data
+   * path port (VXLAN's 4789) made a TCP tunnel.
+   */
+  DataPathAddr?: string;
 }
 
 export interface NodeObject extends ObjectMeta {
@@ -87,6 +92,29 @@ export interface ContainerSpec {
   /** ns */
   StopGracePeriod?: number;
   StopSignal?: string;
+  Secrets?: SecretReference[];
+  Configs?: ConfigReference[];
+}
+
+/** Where a secret or config appears in the task: File.Name is relative to /run/secrets for secrets, a path for configs. */
+export interface FileTarget {
+  Name: string;
+  UID?: string;
+  GID?: string;
+  /** File mode, as a number (0o444 by default). */
+  Mode?: number;
+}
+
+export interface SecretReference {
+  File?: FileTarget;
+  SecretID: string;
+  SecretName: string;
+}
+
+export interface ConfigReference {
+  File?: FileTarget;
+  ConfigID: string;
+  ConfigName: string;
 }
 
 export interface PlacementPreference {
@@ -212,6 +240,14 @@ export interface TaskObject extends ObjectMeta {
   SpecVersion?: Version;
   /** Extension: the service's name, for displays that should not need a join. */
   ServiceName?: string;
+  /** The task's address on each network it is attached to (CIDR form, "10.0.1.5/24"), set by the allocator. */
+  NetworksAttachments?: NetworkAttachment[];
+}
+
+export interface NetworkAttachment {
+  Network: NetworkObject;
+  Addresses: string[];
+  Aliases?: string[];
 }
 
 // ---- networks, secrets, configs, cluster ------------------------------------------------------------------
@@ -223,11 +259,13 @@ export interface NetworkObject extends ObjectMeta {
     Attachable?: boolean;
     IPAMOptions?: { Configs?: { Subnet?: string; Gateway?: string }[] };
   };
+  /** The subnet in use, as allocated when the network was created (the spec may leave it to the pool). */
+  IPAM?: { Configs: { Subnet: string; Gateway: string }[] };
 }
 
 export interface SecretObject extends ObjectMeta {
   /** Data (base64) is kept in the store but never returned by the API. */
-  Spec: Annotated & { Data?: string };
+  Spec: Annotated & { Data?: string; Driver?: { Name: string }; Templating?: { Name: string } };
 }
 
 export interface ConfigObject extends ObjectMeta {

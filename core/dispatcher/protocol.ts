@@ -14,6 +14,7 @@
 
 import type { NodeDescription, NodeObject, NodeRole, TaskObject, TaskState, TaskStatus } from '../api/objects.ts';
 import { TASK_STATES, stateRank } from '../api/task-state.ts';
+import type { NetworkMap } from '../network/map.ts';
 
 export const DISPATCHER_PROTOCOL_VERSION = 1;
 
@@ -59,10 +60,27 @@ export interface HeartbeatResponse {
 
 export type AssignmentsRequest = SessionRef;
 
+/** A secret or config a task of the node mounts; `data` is base64. */
+export interface FileAssignment {
+  id: string;
+  name: string;
+  data: string;
+}
+
+/**
+ * What comes with tasks when it changed: the network map (whole), and the secrets and configs the
+ * node's tasks use (each list whole).
+ */
+export interface AssignmentExtras {
+  network?: NetworkMap;
+  secrets?: FileAssignment[];
+  configs?: FileAssignment[];
+}
+
 /** One message of the assignments stream; `seq` counts from 1, `appliesTo` is the previous seq. */
 export type AssignmentsMessage =
-  | { type: 'complete'; seq: number; tasks: TaskObject[] }
-  | { type: 'incremental'; seq: number; appliesTo: number; update: TaskObject[]; remove: string[] };
+  | ({ type: 'complete'; seq: number; tasks: TaskObject[] } & AssignmentExtras)
+  | ({ type: 'incremental'; seq: number; appliesTo: number; update: TaskObject[]; remove: string[] } & AssignmentExtras);
 
 export interface TaskStatusUpdate {
   taskId: string;

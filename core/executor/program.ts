@@ -3,7 +3,7 @@
 // environment, output streams, signals, exit, sockets — comes through this context, and everything
 // the program holds is released through it when the process ends or is killed.
 
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Clock, Timer } from '../clock.ts';
 import type { ProgramOptions } from './catalog.ts';
 import type { SignalName } from './signals.ts';
@@ -33,6 +33,27 @@ export interface ListenedAddress {
   port: number;
 }
 
+/**
+ * The task's view of the swarm's networks, as a container's resolver and routes would give it:
+ * names resolve only on the networks the task is attached to.
+ */
+export interface TaskNetwork {
+  /** The task's own addresses (one per attached network, without the prefix length). */
+  readonly addresses: readonly string[];
+  /**
+   * Docker's embedded DNS: a service name (or alias) gives its virtual IP (its task addresses for
+   * dnsrr), `tasks.NAME` every running task's address, a task name or container hostname its
+   * address. Rejects with an Error whose `code` is 'ENOTFOUND' for a name it does not know.
+   */
+  lookup(name: string): Promise<string[]>;
+  /**
+   * A TCP connection to HOST:PORT, HOST a name or an overlay address; a virtual IP is balanced
+   * across the service's running tasks. Rejects (`code` ECONNREFUSED, ENOTFOUND, EHOSTUNREACH,
+   * ETIMEDOUT) when nothing answers. The socket is connected when it resolves.
+   */
+  connect(host: string, port: number): Promise<Socket>;
+}
+
 export interface ProgramContext {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
@@ -60,6 +81,13 @@ export interface ProgramContext {
    * node puts it, logs `Listening on HOST:PORT`, and closes it when the process ends.
    */
   listen(server: Server, containerPort: number): Promise<ListenedAddress>;
+  /** The swarm networks the task is attached to. */
+  readonly net: TaskNetwork;
+  /**
+   * A file mounted into the task (a secret under /run/secrets, a config at its target): its
+   * contents, or undefined when nothing is mounted at that path.
+   */
+  readFile(path: string): Buffer | undefined;
 }
 
 export interface BuiltinProgram {

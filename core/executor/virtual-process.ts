@@ -5,7 +5,7 @@
 import type { Server, Socket } from 'node:net';
 import type { Clock, Timer } from '../clock.ts';
 import type { ProgramOptions } from './catalog.ts';
-import type { BuiltinProgram, ListenedAddress, ProgramContext, TaskIdentity } from './program.ts';
+import type { BuiltinProgram, ListenedAddress, ProgramContext, TaskIdentity, TaskNetwork } from './program.ts';
 import { SIGKILL_EXIT_CODE, type SignalName } from './signals.ts';
 import type { LogStream } from './task-log.ts';
 import type { TaskProcess } from './task-process.ts';
@@ -21,7 +21,20 @@ export interface VirtualProcessOptions {
   /** Where a server for this container port binds. */
   bindAddress: (containerPort: number) => ListenedAddress;
   onListening?: (containerPort: number, address: ListenedAddress) => void;
+  /** The task's networks (default: none — every name is unknown). */
+  net?: TaskNetwork;
+  /** Files mounted into the task by absolute path (secrets, configs). */
+  files?: ReadonlyMap<string, Buffer>;
 }
+
+const notFound = (name: string) => Object.assign(new Error(`lookup ${name}: no such host`), { code: 'ENOTFOUND' });
+
+/** A task attached to no network: nothing resolves. */
+export const NO_NETWORK: TaskNetwork = {
+  addresses: [],
+  lookup: (name) => Promise.reject(notFound(name)),
+  connect: (host) => Promise.reject(notFound(host)),
+};
 
 export class VirtualProcess implements TaskProcess {
   readonly exited: Promise<number>;
@@ -172,6 +185,26 @@ export class VirtualProcess implements TaskProcess {
       setTimeout: (fn, ms) => this.timer('setTimeout', fn, ms),
       setInterval: (fn, ms) => this.timer('setInterval', fn, ms),
       listen: (server, port) => this.listen(server, port),
+      net: this.network(opts.net ?? NO_NETWORK),
+      readFile: (path) => opts.files?.get(path),
+    };
+  }
+
+  /** The task's network, with its connections tied to the process (closed when it ends). */
+  private network(net: TaskNetwork): TaskNetwork {
+    return {
+      addresses: net.addresses,
+      lookup: (name) => net.lookup(name),
+      connect: async (host, port) => {
+        const socket = await net.connect(host, port);
+        if (this.done) {
+          socket.destroy();
+          throw Object.assign(new Error('the process has exited'), { code: 'ECONNABORTED' });
+        }
+        const untie = this.hold(() => socket.destroy());
+        socket.once('close', untie);
+        return socket;
+      },
     };
   }
 }

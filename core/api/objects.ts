@@ -261,6 +261,11 @@ export interface NetworkObject extends ObjectMeta {
   };
   /** The subnet in use, as allocated when the network was created (the spec may leave it to the pool). */
   IPAM?: { Configs: { Subnet: string; Gateway: string }[] };
+  /**
+   * The driver as allocated (SwarmKit's DriverState): Name "overlay", Options with the network's
+   * VXLAN ID ("com.docker.network.driver.overlay.vxlanid_list": "4097"), set at creation.
+   */
+  DriverState?: { Name: string; Options?: Record<string, string> };
 }
 
 export interface SecretObject extends ObjectMeta {

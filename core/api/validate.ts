@@ -8,3 +8,6 @@ export { formatDuration } from './validate/format.ts';
 export { validateServiceSpec } from './validate/service.ts';
 export { validateNodeSpec } from './validate/node.ts';
 export { validateClusterSpec } from './validate/cluster.ts';
+export { validateNetworkSpec, type NetworkSpec } from './validate/network.ts';
+export { validateSecretSpec, type SecretSpec } from './validate/secret.ts';
+export { validateConfigSpec, type ConfigSpec } from './validate/config.ts';

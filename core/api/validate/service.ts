@@ -3,8 +3,8 @@
 
 import { z } from 'zod';
 import { ConstraintError, parseConstraint } from '../constraints.ts';
-import type { ServiceMode, ServiceSpec } from '../objects.ts';
-import { crossCheck, labels, list, num, obj, oneOf, parseSpec, str, strList } from './fields.ts';
+import type { ConfigReference, FileTarget, SecretReference, ServiceMode, ServiceSpec } from '../objects.ts';
+import { crossCheck, labels, list, num, obj, oneOf, parseSpec, SpecError, str, strList } from './fields.ts';
 import { formatBytes, formatCPUs, show } from './format.ts';
 
 // ---- names, images, env ---------------------------------------------------------------------------
@@ -64,6 +64,47 @@ const checkSpread = (descriptor: string) =>
 const duration = (thing: string) => num(thing, { kind: 'duration' });
 const count = (thing: string) => num(thing, { kind: 'count' });
 
+// ---- secrets and configs -------------------------------------------------------------------------------
+
+const fileTarget = (kind: 'secret' | 'config') =>
+  obj(
+    {
+      Name: str(`${kind} target`, { expected: kind === 'secret' ? 'a file name under /run/secrets' : 'a file path such as /etc/app.conf' }).optional(),
+      UID: str(`${kind} file UID`).optional(),
+      GID: str(`${kind} file GID`).optional(),
+      Mode: num(`${kind} file mode`, { kind: 'count', max: 0o7777 }).optional(),
+    },
+    { thing: `${kind} file target` },
+  );
+
+function checkReference(kind: 'secret' | 'config', id: string | undefined, name: string | undefined, file: { Name?: string } | undefined, report: (m: string, p?: (string | number)[]) => void) {
+  const Kind = kind === 'secret' ? 'Secret' : 'Config';
+  if (!id && !name) report(`malformed ${kind} reference: give the ${kind}'s name (${Kind}Name) or ID (${Kind}ID), e.g. --${kind} my${kind}`);
+  if (file && file.Name === '') {
+    report(`malformed file ${kind} reference, invalid target file name provided: leave File.Name out for the default`, ['File', 'Name']);
+  }
+}
+
+/** File.Name left out is '' here: the control API fills in the default, which needs the object's name. */
+const fileOut = (f: { Name?: string } | undefined): FileTarget | undefined => (f ? { ...f, Name: f.Name ?? '' } : undefined);
+
+/** A reference by SecretID and SecretName (as the docker CLI sends it), or by either one: the control API fills in the other. */
+const secretReference = crossCheck(
+  obj(
+    { File: fileTarget('secret').optional(), SecretID: str('secret ID').optional(), SecretName: str('secret name').optional() },
+    { thing: 'secret reference' },
+  ),
+  (r, report) => checkReference('secret', r.SecretID, r.SecretName, r.File, report),
+).transform((r): SecretReference => ({ ...r, File: fileOut(r.File), SecretID: r.SecretID ?? '', SecretName: r.SecretName ?? '' }));
+
+const configReference = crossCheck(
+  obj(
+    { File: fileTarget('config').optional(), ConfigID: str('config ID').optional(), ConfigName: str('config name').optional() },
+    { thing: 'config reference', unsupported: ['Runtime'] },
+  ),
+  (r, report) => checkReference('config', r.ConfigID, r.ConfigName, r.File, report),
+).transform((r): ConfigReference => ({ ...r, File: fileOut(r.File), ConfigID: r.ConfigID ?? '', ConfigName: r.ConfigName ?? '' }));
+
 const containerSpec = obj(
   {
     Image: str('image', {
@@ -80,6 +121,8 @@ const containerSpec = obj(
     User: str('user').optional(),
     StopGracePeriod: duration('stop grace period').optional(),
     StopSignal: str('stop signal').optional(),
+    Secrets: list('secrets', secretReference).optional(),
+    Configs: list('configs', configReference).optional(),
   },
   {
     thing: 'container spec',
@@ -95,8 +138,6 @@ const containerSpec = obj(
       'Healthcheck',
       'Hosts',
       'DNSConfig',
-      'Secrets',
-      'Configs',
       'Isolation',
       'Sysctls',
       'CapabilityAdd',
@@ -217,13 +258,21 @@ const networkAttachment = obj(
   { thing: 'network attachment', unsupported: ['DriverOpts'] },
 );
 
+const networks = crossCheck(list('networks', networkAttachment), (attachments, report) => {
+  const seen = new Set<string>();
+  attachments.forEach((a, i) => {
+    if (seen.has(a.Target)) report(`invalid networks: network ${show(a.Target)} is attached twice; attach each network once`, [i, 'Target']);
+    seen.add(a.Target);
+  });
+});
+
 const taskSpec = obj(
   {
     ContainerSpec: containerSpec,
     Resources: resources.optional(),
     RestartPolicy: restartPolicy.optional(),
     Placement: placement.optional(),
-    Networks: list('networks', networkAttachment).optional(),
+    Networks: networks.optional(),
     ForceUpdate: count('force update counter').optional(),
     Runtime: str('runtime').optional(),
   },
@@ -327,8 +376,10 @@ export const serviceSpecSchema = obj(
     UpdateConfig: updateConfig('update').optional(),
     RollbackConfig: updateConfig('rollback').optional(),
     EndpointSpec: endpointSpec.optional(),
+    /** Deprecated in the Engine API: moved into TaskTemplate.Networks, as Docker does. */
+    Networks: networks.optional(),
   },
-  { thing: 'service spec', unsupported: ['Networks'] },
+  { thing: 'service spec' },
 );
 
 /**
@@ -338,9 +389,18 @@ export const serviceSpecSchema = obj(
  * swarmlab does not model are accepted (and dropped) only when empty, as the docker CLI sends some.
  */
 export function validateServiceSpec(input: unknown): ServiceSpec {
-  const spec: z.output<typeof serviceSpecSchema> = parseSpec(serviceSpecSchema, input, {
+  const { Networks: deprecated, ...spec }: z.output<typeof serviceSpecSchema> = parseSpec(serviceSpecSchema, input, {
     thing: 'service spec',
     name: 'ServiceSpec',
   });
+  if (deprecated && deprecated.length > 0) {
+    if (spec.TaskTemplate.Networks && spec.TaskTemplate.Networks.length > 0) {
+      throw new SpecError(
+        'invalid networks: give them in TaskTemplate.Networks only (the service-level Networks field is deprecated), not in both',
+        'Networks',
+      );
+    }
+    spec.TaskTemplate = { ...spec.TaskTemplate, Networks: deprecated };
+  }
   return spec;
 }

@@ -5,6 +5,11 @@
 //
 // Every save() is one write and one fdatasync, and saves queued behind a write in progress are
 // coalesced into the next one, so the cost of an fsync is shared by everything waiting for it.
+//
+// With `encryption`, every record and snapshot is written encrypted (see encryption.ts, record.ts).
+// State written in the clear before encryption was turned on is read, then written again
+// encrypted at load (the WAL in a new segment, each snapshot file in place), so that nothing
+// stays on disk unencrypted.
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +17,8 @@ import type { PersistedState, RaftStorage } from '../storage.ts';
 import type { Entry, HardState, Snapshot } from '../types.ts';
 import { DecodeError } from './binary.ts';
 import { removeTmpFiles } from './durable-fs.ts';
-import { SnapshotCorruptError, WalCorruptError } from './errors.ts';
+import { DecryptError, type Decrypter, type Encrypter } from './encryption.ts';
+import { SnapshotCorruptError, WalCorruptError, WalKeyError } from './errors.ts';
 import type { LogReplay } from './log-replay.ts';
 import type { WalRecord } from './record.ts';
 import {
@@ -35,6 +41,12 @@ export interface DiskStorageOptions {
    * damaged newest snapshot can be done without.
    */
   keepSnapshots?: number;
+  /**
+   * Encryption at rest: what is written is sealed by `encrypter`, what was sealed is opened by
+   * `decrypter` (typically the same key). Without it, records are written in the clear, and a WAL
+   * or snapshot that was encrypted cannot be loaded (WalKeyError).
+   */
+  encryption?: { encrypter: Encrypter; decrypter: Decrypter };
 }
 
 /** What load() found and repaired, for the caller to log. */
@@ -43,6 +55,11 @@ export interface Recovery {
   tornTail?: TornTail;
   /** Snapshot files passed over, newest first. */
   skippedSnapshots: { file: string; reason: string }[];
+  /**
+   * State found in the clear (written before encryption was turned on) and written again
+   * encrypted: WAL records read unencrypted, and snapshot files re-encrypted.
+   */
+  encrypted?: { records: number; snapshots: number };
 }
 
 interface Pending {
@@ -59,6 +76,8 @@ export class DiskStorage implements RaftStorage {
   private readonly snapDir: string;
   private readonly segmentBytes: number;
   private readonly keepSnapshots: number;
+  private readonly encrypter?: Encrypter;
+  private readonly decrypter?: Decrypter;
 
   private writer?: WalWriter;
   private loading = false;
@@ -81,6 +100,8 @@ export class DiskStorage implements RaftStorage {
     this.snapDir = join(options.dir, 'snap');
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.keepSnapshots = Math.max(2, options.keepSnapshots ?? 3);
+    this.encrypter = options.encryption?.encrypter;
+    this.decrypter = options.encryption?.decrypter;
   }
 
   /** Counters of the WAL writer (available after load). */
@@ -102,7 +123,7 @@ export class DiskStorage implements RaftStorage {
       await removeTmpFiles(this.walDir);
       await removeTmpFiles(this.snapDir);
 
-      const wal = await readWal(this.walDir);
+      const wal = await readWal(this.walDir, this.decrypter);
       const { snapshot, skippedSnapshots } = await this.chooseSnapshot(wal);
       const snapIndex = snapshot?.metadata.index ?? 0;
       const hardState = { ...wal.replay.hardState };
@@ -117,10 +138,16 @@ export class DiskStorage implements RaftStorage {
         wal.lastSegmentBytes,
         { firstIndex: lastIndex + 1, hardState },
         this.segmentBytes,
+        this.encrypter,
       );
       this.queuedLastIndex = this.writtenLastIndex = lastIndex;
       this.writtenHardState = hardState;
       this.recovery = { tornTail: wal.tornTail, skippedSnapshots };
+      if (this.encrypter) {
+        const snapshots = await this.encryptSnapshotFiles();
+        if (wal.plainRecords > 0) await this.encryptWal(wal.replay, lastIndex, hardState);
+        if (snapshots > 0 || wal.plainRecords > 0) this.recovery.encrypted = { records: wal.plainRecords, snapshots };
+      }
       return snapshot ? { hardState, snapshot, entries } : { hardState, entries };
     } finally {
       this.loading = false;
@@ -214,7 +241,7 @@ export class DiskStorage implements RaftStorage {
     const writer = this.opened();
     // A leader's snapshot is on disk before the marker that makes the WAL depend on it.
     const snapshots = jobs.flatMap((j) => (j.snapshot ? [j.snapshot] : []));
-    for (const s of snapshots) await writeSnapshotFile(this.snapDir, s);
+    for (const s of snapshots) await writeSnapshotFile(this.snapDir, s, this.encrypter);
 
     if (writer.isFull) await writer.roll(this.writtenLastIndex + 1, this.writtenHardState);
     const records: WalRecord[] = [];
@@ -236,7 +263,7 @@ export class DiskStorage implements RaftStorage {
   }
 
   private async writeAppSnapshot(snapshot: Snapshot): Promise<void> {
-    await writeSnapshotFile(this.snapDir, snapshot);
+    await writeSnapshotFile(this.snapDir, snapshot, this.encrypter);
     await this.compact();
   }
 
@@ -261,8 +288,9 @@ export class DiskStorage implements RaftStorage {
     for (const file of files) {
       let snapshot: Snapshot;
       try {
-        snapshot = await readSnapshotFile(file);
+        ({ snapshot } = await readSnapshotFile(file, this.decrypter));
       } catch (err) {
+        if (err instanceof DecryptError) throw new WalKeyError(file.path, err.message);
         if (!(err instanceof DecodeError)) throw err;
         damaged ??= { file: file.path, reason: err.message };
         skippedSnapshots.push({ file: file.path, reason: err.message });
@@ -294,6 +322,33 @@ export class DiskStorage implements RaftStorage {
       at.offset,
       `the log starts at index ${base + 1} but no snapshot covers the entries before it (snapshot files or WAL segments are missing)`,
     );
+  }
+
+  /** Rewrites the snapshot files that are in the clear (and intact) encrypted; returns how many. */
+  private async encryptSnapshotFiles(): Promise<number> {
+    let n = 0;
+    for (const file of await listSnapshotFiles(this.snapDir)) {
+      let found: { snapshot: Snapshot; encrypted: boolean };
+      try {
+        found = await readSnapshotFile(file, this.decrypter);
+      } catch (err) {
+        if (err instanceof DecodeError) continue; // damaged: load() passed over it already
+        throw err;
+      }
+      if (found.encrypted) continue;
+      await writeSnapshotFile(this.snapDir, found.snapshot, this.encrypter);
+      n++;
+    }
+    return n;
+  }
+
+  /** Writes the log again, encrypted, in a new segment, and removes the segments in the clear. */
+  private async encryptWal(replay: LogReplay, lastIndex: number, hardState: HardState): Promise<void> {
+    const records: WalRecord[] = [];
+    if (replay.replacedBy) records.push({ type: 'snapshot', ...replay.replacedBy });
+    for (const entry of replay.entries) records.push({ type: 'entry', entry });
+    const firstIndex = (replay.base ?? lastIndex) + 1;
+    await this.opened().rewrite(firstIndex, hardState, records);
   }
 }
 

@@ -28,3 +28,19 @@ export class SnapshotCorruptError extends Error {
     super(`Snapshot corrupt: ${file}: ${problem}. ${WHAT_TO_DO}`);
   }
 }
+
+/**
+ * Raft state on disk is encrypted with another data encryption key than the one given, or with
+ * one when none was given. Not corruption: the data may well be intact, the key is the matter.
+ * `problem` says which key was expected and, where the caller told the Decrypter, what to do.
+ */
+export class WalKeyError extends Error {
+  override name = 'WalKeyError';
+
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`Cannot decrypt ${file}: ${problem}`);
+  }
+}

@@ -1,7 +1,15 @@
 // The WAL's record types and their payloads (framing is in frame.ts).
+//
+// With an Encrypter, every record is written as a sealed record (frame type 16) whose payload is
+// the encryption of [record type u8][record payload]; the frame's CRC covers the sealed bytes, so
+// torn writes and bit rot are found exactly as before, and the GCM tag finds the rest. The
+// associated data is the segment's sequence number and the record's offset in it: a sealed
+// record does not verify anywhere else. Unsealed records (written before encryption was turned
+// on) are still read.
 
 import type { Entry, EntryType, HardState } from '../types.ts';
 import { DecodeError, Reader, writeU64 } from './binary.ts';
+import type { Decrypter, Encrypter } from './encryption.ts';
 import { FRAME_HEADER_BYTES, sealFrame } from './frame.ts';
 
 export const WAL_FORMAT_VERSION = 1;
@@ -15,6 +23,8 @@ export type WalRecord =
   | { type: 'snapshot'; index: number; term: number };
 
 const TYPE_CODE = { segment: 1, hardState: 2, entry: 3, snapshot: 4 } as const;
+/** The frame type of an encrypted record. */
+export const SEALED_RECORD_TYPE = 16;
 const ENTRY_TYPE_CODE: Record<EntryType, number> = { normal: 0, conf: 1 };
 const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf'];
 
@@ -61,8 +71,37 @@ function writePayload(buf: Buffer, at: number, r: WalRecord): number {
   }
 }
 
-/** Encodes records into one buffer, so that a whole batch is a single write. */
-export function encodeRecords(records: readonly WalRecord[]): Buffer {
+/** Where encoded records will be written, for sealing them to that place. */
+export interface Sealing {
+  encrypter: Encrypter;
+  /** The segment's sequence number. */
+  seq: number;
+  /** The offset in the segment file of the first record. */
+  offset: number;
+}
+
+/** Where a sealed record was read, to open it. */
+export interface Opening {
+  decrypter: Decrypter;
+  seq: number;
+  /** The offset of the record's frame in the segment file. */
+  offset: number;
+}
+
+/** The associated data of a sealed record: the place it was written to. */
+export function recordAad(seq: number, offset: number): Buffer {
+  const aad = Buffer.allocUnsafe(16);
+  writeU64(aad, 0, seq);
+  writeU64(aad, 8, offset);
+  return aad;
+}
+
+/**
+ * Encodes records into one buffer, so that a whole batch is a single write; sealed (encrypted)
+ * ones if `sealing` is given.
+ */
+export function encodeRecords(records: readonly WalRecord[], sealing?: Sealing): Buffer {
+  if (sealing) return encodeSealed(records, sealing);
   let total = 0;
   for (const r of records) total += FRAME_HEADER_BYTES + payloadSize(r);
   const buf = Buffer.allocUnsafe(total);
@@ -73,6 +112,41 @@ export function encodeRecords(records: readonly WalRecord[]): Buffer {
     at = sealFrame(buf, at, TYPE_CODE[r.type], payloadEnd - payloadStart);
   }
   return buf;
+}
+
+function encodeSealed(records: readonly WalRecord[], { encrypter, seq, offset }: Sealing): Buffer {
+  const frames: Buffer[] = [];
+  let at = offset;
+  for (const r of records) {
+    const plain = Buffer.allocUnsafe(1 + payloadSize(r));
+    plain[0] = TYPE_CODE[r.type];
+    writePayload(plain, 1, r);
+    const sealed = encrypter.encrypt(plain, recordAad(seq, at));
+    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + sealed.length);
+    sealed.copy(frame, FRAME_HEADER_BYTES);
+    sealFrame(frame, 0, SEALED_RECORD_TYPE, sealed.length);
+    frames.push(frame);
+    at += frame.length;
+  }
+  return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+}
+
+/**
+ * Decodes the record in a valid frame, opening it first if it is sealed. Throws DecodeError if it
+ * is not a record of ours, DecryptError (from the Decrypter) if it cannot be opened.
+ */
+export function decodeFrameRecord(
+  type: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+  opening: Opening,
+): { record: WalRecord; sealed: boolean } {
+  if (type !== SEALED_RECORD_TYPE) return { record: decodeRecord(type, buf, start, end), sealed: false };
+  const plain = opening.decrypter.decrypt(buf.subarray(start, end), recordAad(opening.seq, opening.offset));
+  if (plain.length < 1) throw new DecodeError('an empty sealed record');
+  if (plain[0] === SEALED_RECORD_TYPE) throw new DecodeError('a sealed record inside a sealed record');
+  return { record: decodeRecord(plain[0]!, plain, 1, plain.length), sealed: true };
 }
 
 /** Decodes a payload whose frame was valid. Throws DecodeError if it is not a record of ours. */

@@ -3,10 +3,11 @@
 
 import { readFile } from 'node:fs/promises';
 import { DecodeError } from './binary.ts';
-import { WalCorruptError } from './errors.ts';
+import { DecryptError, noKeyDecrypter, type Decrypter } from './encryption.ts';
+import { WalCorruptError, WalKeyError } from './errors.ts';
 import { hasValidFrameAfter, readFrame } from './frame.ts';
 import { LogReplay } from './log-replay.ts';
-import { decodeRecord, WAL_FORMAT_VERSION, type WalRecord } from './record.ts';
+import { decodeFrameRecord, WAL_FORMAT_VERSION, type WalRecord } from './record.ts';
 import { listSegments, type Segment } from './segments.ts';
 
 /** The end of the last segment, cut short by a crash in the middle of a write. */
@@ -27,12 +28,16 @@ export interface WalContents {
   tornTail?: TornTail;
   /** Where the first entry replayed was found, for error messages. */
   firstEntryAt?: { file: string; offset: number };
+  /** Records read that were encrypted, and that were not (written before encryption was on). */
+  sealedRecords: number;
+  plainRecords: number;
 }
 
-export async function readWal(walDir: string): Promise<WalContents> {
+/** Reads the WAL; sealed (encrypted) records are opened with `decrypter`. */
+export async function readWal(walDir: string, decrypter: Decrypter = noKeyDecrypter()): Promise<WalContents> {
   const segments = await listSegments(walDir);
   const replay = new LogReplay();
-  const contents: WalContents = { replay, segments, lastSegmentBytes: 0 };
+  const contents: WalContents = { replay, segments, lastSegmentBytes: 0, sealedRecords: 0, plainRecords: 0 };
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
     const previous = segments[i - 1];
@@ -44,14 +49,14 @@ export async function readWal(walDir: string): Promise<WalContents> {
       );
     }
     const isLast = i === segments.length - 1;
-    const validBytes = replaySegment(segment, await readFile(segment.path), isLast, contents);
+    const validBytes = replaySegment(segment, await readFile(segment.path), isLast, contents, decrypter);
     if (isLast) contents.lastSegmentBytes = validBytes;
   }
   return contents;
 }
 
 /** Replays one segment into contents.replay; returns the length of its valid records. */
-function replaySegment(segment: Segment, buf: Buffer, isLast: boolean, contents: WalContents): number {
+function replaySegment(segment: Segment, buf: Buffer, isLast: boolean, contents: WalContents, decrypter: Decrypter): number {
   let offset = 0;
   while (offset < buf.length) {
     const frame = readFrame(buf, offset);
@@ -64,11 +69,28 @@ function replaySegment(segment: Segment, buf: Buffer, isLast: boolean, contents:
       throw new WalCorruptError(segment.path, offset, `${frame.reason}, ${where}`);
     }
     let record: WalRecord;
+    let sealed: boolean;
     try {
-      record = decodeRecord(frame.type, buf, frame.payloadStart, frame.end);
+      ({ record, sealed } = decodeFrameRecord(frame.type, buf, frame.payloadStart, frame.end, {
+        decrypter,
+        seq: segment.seq,
+        offset,
+      }));
     } catch (err) {
+      if (err instanceof DecryptError) {
+        if (err.isKeyProblem) throw new WalKeyError(segment.path, err.message);
+        throw new WalCorruptError(segment.path, offset, `a record with a valid CRC cannot be decrypted: ${err.message}`);
+      }
       if (!(err instanceof DecodeError)) throw err;
       throw new WalCorruptError(segment.path, offset, `a record with a valid CRC does not decode: ${err.message}`);
+    }
+    if (sealed) {
+      contents.sealedRecords++;
+    } else if (contents.sealedRecords > 0) {
+      // Records are only ever written unencrypted before encryption is turned on, never after.
+      throw new WalCorruptError(segment.path, offset, 'an unencrypted record after encrypted ones (something other than this storage wrote it)');
+    } else {
+      contents.plainRecords++;
     }
     const problem = offset === 0 ? checkHeader(record, segment) : record.type === 'segment' ? 'a second segment header' : undefined;
     if (problem) throw new WalCorruptError(segment.path, offset, problem);

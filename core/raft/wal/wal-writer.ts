@@ -5,6 +5,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HardState } from '../types.ts';
 import { syncDir, writeFileDurably } from './durable-fs.ts';
+import type { Encrypter } from './encryption.ts';
 import { encodeRecords, WAL_FORMAT_VERSION, type WalRecord } from './record.ts';
 import { segmentFileName, type Segment } from './segments.ts';
 
@@ -26,6 +27,8 @@ export class WalWriter {
     private readonly segmentBytes: number,
     private fh: FileHandle,
     private size: number,
+    /** Seals every record written, if given. */
+    private readonly encrypter: Encrypter | undefined,
   ) {}
 
   /**
@@ -38,6 +41,7 @@ export class WalWriter {
     validBytes: number,
     next: { firstIndex: number; hardState: HardState },
     segmentBytes: number,
+    encrypter?: Encrypter,
   ): Promise<WalWriter> {
     const kept = [...segments];
     const last = kept.at(-1);
@@ -47,7 +51,7 @@ export class WalWriter {
         await fh.truncate(validBytes);
         await fh.sync();
       }
-      return new WalWriter(walDir, kept, segmentBytes, fh, validBytes);
+      return new WalWriter(walDir, kept, segmentBytes, fh, validBytes, encrypter);
     }
     if (last) {
       // Its header never made it to disk: nothing in it was ever acknowledged.
@@ -56,9 +60,9 @@ export class WalWriter {
       kept.pop();
     }
     const seq = (kept.at(-1)?.seq ?? 0) + 1;
-    const { segment, bytes } = await createSegment(walDir, seq, next.firstIndex, next.hardState);
+    const { segment, bytes } = await createSegment(walDir, seq, next.firstIndex, next.hardState, encrypter);
     kept.push(segment);
-    return new WalWriter(walDir, kept, segmentBytes, await open(segment.path, 'r+'), bytes);
+    return new WalWriter(walDir, kept, segmentBytes, await open(segment.path, 'r+'), bytes, encrypter);
   }
 
   /** Whether the next batch should go to a new segment. */
@@ -68,7 +72,8 @@ export class WalWriter {
 
   /** Writes records at the end of the current segment and waits until they are on disk. */
   async append(records: readonly WalRecord[]): Promise<void> {
-    const buf = encodeRecords(records);
+    const seq = this.segments.at(-1)!.seq;
+    const buf = encodeRecords(records, this.encrypter && { encrypter: this.encrypter, seq, offset: this.size });
     let written = 0;
     while (written < buf.length) {
       const { bytesWritten } = await this.fh.write(buf, written, buf.length - written, this.size + written);
@@ -84,7 +89,7 @@ export class WalWriter {
   /** Starts a new segment; its first records restate the hard state so older ones can go. */
   async roll(firstIndex: number, hardState: HardState): Promise<void> {
     const seq = this.segments.at(-1)!.seq + 1;
-    const { segment, bytes } = await createSegment(this.walDir, seq, firstIndex, hardState);
+    const { segment, bytes } = await createSegment(this.walDir, seq, firstIndex, hardState, this.encrypter);
     const fh = await open(segment.path, 'r+');
     await this.fh.close();
     this.fh = fh;
@@ -108,6 +113,22 @@ export class WalWriter {
     return removed;
   }
 
+  /**
+   * Writes the log again in a new segment, then removes every older one (oldest first, so that a
+   * crash leaves a contiguous run, whose replay ends with the same log). `records` must rebuild
+   * the whole log from `firstIndex` - 1: a snapshot marker if a leader's snapshot set it, then
+   * every entry after it.
+   */
+  async rewrite(firstIndex: number, hardState: HardState, records: readonly WalRecord[]): Promise<void> {
+    await this.roll(firstIndex, hardState);
+    if (records.length > 0) await this.append(records);
+    while (this.segments.length > 1) {
+      await unlink(this.segments[0]!.path);
+      await syncDir(this.walDir);
+      this.segments.shift();
+    }
+  }
+
   segmentFiles(): string[] {
     return this.segments.map((s) => s.path);
   }
@@ -122,12 +143,16 @@ async function createSegment(
   seq: number,
   firstIndex: number,
   hardState: HardState,
+  encrypter: Encrypter | undefined,
 ): Promise<{ segment: Segment; bytes: number }> {
   const name = segmentFileName(seq, firstIndex);
-  const buf = encodeRecords([
-    { type: 'segment', version: WAL_FORMAT_VERSION, seq, firstIndex },
-    { type: 'hardState', hardState },
-  ]);
+  const buf = encodeRecords(
+    [
+      { type: 'segment', version: WAL_FORMAT_VERSION, seq, firstIndex },
+      { type: 'hardState', hardState },
+    ],
+    encrypter && { encrypter, seq, offset: 0 },
+  );
   // Created whole under a temporary name, so a segment file always starts with a valid header.
   await writeFileDurably(walDir, name, buf);
   return { segment: { path: join(walDir, name), seq, firstIndex }, bytes: buf.length };

@@ -45,7 +45,7 @@ export interface LabDefinition {
 
 const MAX_REPORTED = 10;
 
-interface Problem {
+export interface Problem {
   path: (string | number)[];
   /** For an unknown key: the key, which is where the problem is. */
   key?: string;
@@ -94,13 +94,13 @@ export function parseLabFile(text: string, source: string, catalog: ImageCatalog
   };
 }
 
-function report(lines: string[]): string {
+export function report(lines: string[]): string {
   const shown = lines.slice(0, MAX_REPORTED);
   if (lines.length > shown.length) shown.push(`(and ${lines.length - shown.length} more)`);
   return shown.join('\n');
 }
 
-function problem(i: z.core.$ZodIssue): Problem {
+export function problem(i: z.core.$ZodIssue): Problem {
   const path = i.path as (string | number)[];
   if (i.code === 'unrecognized_keys') return { path, key: i.keys[0], message: i.message };
   const key = i.code === 'custom' ? (i.params as { key?: string } | undefined)?.key : undefined;
@@ -108,7 +108,7 @@ function problem(i: z.core.$ZodIssue): Problem {
 }
 
 /** Line and column of the value at `path` (or of `key` in the mapping there), else of its nearest parent. */
-function locate(doc: Document, lc: LineCounter, path: (string | number)[], key?: string): { line: number; col: number } | undefined {
+export function locate(doc: Document, lc: LineCounter, path: (string | number)[], key?: string): { line: number; col: number } | undefined {
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
     const start = (node as { range?: [number, number, number] } | null | undefined)?.range?.[0];

@@ -12,15 +12,19 @@ import { Manager } from '../manager/manager.ts';
 import { raftMembership, type RaftMembership } from '../manager/membership.ts';
 import type { Random } from '../random.ts';
 import { RaftNode } from '../raft/node.ts';
+import { DekFile } from '../raft/wal/dek-file.ts';
 import { DiskStorage } from '../raft/wal/disk-storage.ts';
 import type { Message } from '../raft/types.ts';
 import type { RpcClient } from '../rpc/client.ts';
 import { Store } from '../store/store.ts';
 import { RaftTransport } from './raft-transport.ts';
+import { raftDekFile } from './state-dir.ts';
 
 export interface ManagerRoleOptions {
   nodeId: string;
   raftDir: string;
+  /** The key the Raft log is encrypted with (default: certificates/swarm-raft.dek beside raftDir). */
+  dekFile?: string;
   /** This manager's cluster port, as the others reach it. */
   advertiseAddr: string;
   profile: ProfileName;
@@ -57,6 +61,7 @@ export class ManagerRole {
   readonly ctx: ManagerContext;
   private readonly manager: Manager;
   private readonly storage: DiskStorage;
+  private readonly dek: DekFile;
 
   constructor(private readonly opts: ManagerRoleOptions) {
     const timing = TIMING_PROFILES[opts.profile];
@@ -67,7 +72,13 @@ export class ManagerRole {
       lookup: (id) => this.store.view((tx) => tx.get('nodes', id)?.ManagerStatus?.Addr),
     });
     for (const m of opts.members ?? []) this.transport.learn(m.nodeId, m.addr);
-    this.storage = new DiskStorage({ dir: opts.raftDir });
+    // Secrets and everything else in the store are encrypted at rest, as Docker does.
+    const dekFile = opts.dekFile ?? raftDekFile(opts.raftDir);
+    this.dek = new DekFile({
+      file: dekFile,
+      help: `Put back the key file this manager's Raft state was encrypted with (from a backup of this node's state directory), or remove ${opts.raftDir} and join this node to the swarm again`,
+    });
+    this.storage = new DiskStorage({ dir: opts.raftDir, encryption: { encrypter: this.dek, decrypter: this.dek } });
     const store = this.store;
     this.node = new RaftNode({
       id: opts.nodeId,
@@ -120,7 +131,13 @@ export class ManagerRole {
   }
 
   async start(): Promise<void> {
+    await this.dek.load();
+    if (this.dek.created) this.opts.logger('raft', `made a new data encryption key ${this.dek.keyId} in ${this.dek.file}`);
     await this.node.start();
+    const encrypted = this.storage.recovery?.encrypted;
+    if (encrypted) {
+      this.opts.logger('raft', `encrypted the Raft state written before encryption at rest: ${encrypted.records} WAL records, ${encrypted.snapshots} snapshots`);
+    }
     this.manager.start();
     // A new swarm's only manager need not wait out an election timeout (10 s in the swarm profile)
     // to lead: SwarmKit campaigns at once as well, once its bootstrap membership is applied.

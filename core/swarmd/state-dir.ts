@@ -1,10 +1,10 @@
 // A node's state directory, as SwarmKit lays it out: its identity and swarm membership
 // (node.json), its certificates (certificates/swarm-node.{crt,key}, swarm-root-ca.crt) and, on a
-// manager, the Raft log (raft/). Every file is written durably, so a node killed at any moment
+// manager, the Raft log (raft/), encrypted with the key in certificates/swarm-raft.dek. Every file is written durably, so a node killed at any moment
 // restarts as the same node. A damaged file is reported, never silently replaced.
 
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileDurably } from '../raft/wal/durable-fs.ts';
 
@@ -28,6 +28,14 @@ export interface Credentials {
   rootPem: string;
 }
 
+/** The key a manager's Raft log is encrypted with, beside the node's key (0600). */
+export const RAFT_DEK_FILE = 'swarm-raft.dek';
+
+/** The Raft data encryption key file of the state directory whose Raft log is in `raftDir`. */
+export function raftDekFile(raftDir: string): string {
+  return join(dirname(raftDir), 'certificates', RAFT_DEK_FILE);
+}
+
 export class StateDirError extends Error {
   constructor(message: string) {
     super(message);
@@ -46,6 +54,10 @@ export class StateDir {
 
   get certDir(): string {
     return join(this.dir, 'certificates');
+  }
+
+  get raftDekFile(): string {
+    return raftDekFile(this.raftDir);
   }
 
   async ensure(): Promise<void> {

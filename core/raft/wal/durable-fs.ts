@@ -17,10 +17,15 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes a file so that after a crash it is either absent or complete: tmp, fsync, rename, dir fsync. */
-export async function writeFileDurably(dir: string, name: string, data: Uint8Array): Promise<void> {
+/**
+ * Writes a file so that after a crash it is either absent or complete: tmp, fsync, rename, dir
+ * fsync. With `mode`, the file is created with it (the umask permitting), never wider for a moment.
+ */
+export async function writeFileDurably(dir: string, name: string, data: Uint8Array, mode?: number): Promise<void> {
   const tmp = join(dir, `${name}.tmp`);
-  const fh = await open(tmp, 'w');
+  // A leftover tmp file would keep its own mode.
+  if (mode !== undefined) await unlink(tmp).catch(() => undefined);
+  const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();

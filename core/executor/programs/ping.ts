@@ -3,11 +3,15 @@
 // refused connection is a reply, and its time is the real round trip of the handshake; no answer
 // within a second is a lost packet. The TTL printed is not measured.
 //
+// A name the task's networks know (a service, tasks.NAME, a task) and an overlay address are
+// reached through the task's network (ctx.net); the container's own loopback and names only the
+// outside world knows (what a container reaches through its gateway) through the node's resolver.
+//
 // Like the real one as PID 1, it has a handler for SIGINT only (statistics, then exit): `docker
 // stop`'s SIGTERM is ignored and the task is killed after its grace period.
 
 import { lookup } from 'node:dns/promises';
-import { connect } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import type { BuiltinProgram, ProgramContext } from '../program.ts';
 
 const PROBE_PORT = 80;
@@ -58,18 +62,38 @@ export const pingProgram: BuiltinProgram = {
       ctx.stderr.write(args);
       return ctx.exit(1);
     }
-    let address: string;
+    let target: Target;
     try {
-      address = await resolve(args.host, args.family);
+      target = await resolveTarget(ctx, args.host, args.family);
     } catch {
+      if (ctx.exited) return;
       ctx.stderr.write(`ping: bad address '${args.host}'\n`);
       return ctx.exit(1);
     }
     if (ctx.exited) return;
-    ctx.stdout.write(`PING ${args.host} (${address}): 56 data bytes\n`);
-    new Pinger(ctx, args, address).start();
+    ctx.stdout.write(`PING ${args.host} (${target.address}): 56 data bytes\n`);
+    new Pinger(ctx, args, target).start();
   },
 };
+
+interface Target {
+  address: string;
+  /** Through the task's networks, or the node's own (loopback, the outside world). */
+  via: 'net' | 'host';
+}
+
+const isLoopback = (address: string) => address.startsWith('127.') || address === '::1';
+
+async function resolveTarget(ctx: ProgramContext, host: string, family: 0 | 4 | 6): Promise<Target> {
+  if (isIP(host)) return { address: host, via: isLoopback(host) ? 'host' : 'net' };
+  try {
+    const swarm = (await ctx.net.lookup(host)).find((a) => family === 0 || isIP(a) === family);
+    if (swarm !== undefined) return { address: swarm, via: 'net' };
+  } catch {
+    // not a name of the task's networks: the outside world's resolver
+  }
+  return { address: await resolve(host, family), via: 'host' };
+}
 
 async function resolve(host: string, family: 0 | 4 | 6): Promise<string> {
   if (family !== 0) return (await lookup(host, { family })).address;
@@ -92,8 +116,12 @@ class Pinger {
   constructor(
     private readonly ctx: ProgramContext,
     private readonly args: PingArgs,
-    private readonly address: string,
+    private readonly target: Target,
   ) {}
+
+  private get address(): string {
+    return this.target.address;
+  }
 
   start(): void {
     this.ctx.onSignal((signal) => {
@@ -111,21 +139,40 @@ class Pinger {
     const seq = this.seq++;
     this.inFlight++;
     const started = performance.now();
-    const socket = connect({ host: this.address, port: PROBE_PORT });
-    const untie = this.ctx.hold(() => socket.destroy());
+    let socket: Socket | undefined;
     let settled = false;
+    const untie = this.ctx.hold(() => socket?.destroy());
     const done = (replied: boolean) => {
       if (settled) return;
       settled = true;
       untie();
-      socket.destroy();
+      socket?.destroy();
       this.inFlight--;
       if (replied) this.reply(seq, performance.now() - started);
       if (this.args.count !== undefined && this.seq >= this.args.count && this.inFlight === 0) this.finish();
     };
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET'));
+    const answered = (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET');
+    if (this.target.via === 'net') {
+      const timer = this.ctx.setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+      this.ctx.net.connect(this.address, PROBE_PORT).then(
+        (s) => {
+          timer.cancel();
+          socket = s;
+          if (settled) s.destroy();
+          else done(true);
+        },
+        (err: NodeJS.ErrnoException) => {
+          timer.cancel();
+          answered(err);
+        },
+      );
+      return;
+    }
+    const s = connect({ host: this.address, port: PROBE_PORT });
+    socket = s;
+    s.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+    s.once('connect', () => done(true));
+    s.on('error', answered);
   }
 
   private reply(seq: number, ms: number): void {

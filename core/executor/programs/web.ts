@@ -2,9 +2,14 @@
 // demos: reload during `docker service update --image` and watch the colours change. A tag whose
 // catalog entry carries a `startError` fails at once with that message, so a rollout of it fails
 // and `--update-failure-action rollback` has something to roll back from.
+//
+// With API_URL set (http://api/), each page also GETs it through the task's network and shows what
+// answered — the whoami task that served it, the status, or the error — so a front end calling a
+// back end by its service name is visible, and so is the balancing behind that name.
 
 import type { BuiltinProgram, ProgramContext } from '../program.ts';
 import { accessLogLine } from './access-log.ts';
+import { describeAnswer, httpRequest } from './http-client.ts';
 import { serveHttp } from './http-service.ts';
 import { dieOnTerminatingSignals } from './terminate.ts';
 
@@ -18,18 +23,34 @@ export const webProgram: BuiltinProgram = {
     dieOnTerminatingSignals(ctx);
     await serveHttp(ctx, 80, (req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      const [status, body, type] =
-        path === '/health' ? [200, 'ok\n', 'text/plain'] : path === '/' ? [200, page(ctx), 'text/html; charset=utf-8'] : [404, 'not found\n', 'text/plain'];
-      const bytes = Buffer.byteLength(body);
-      res.writeHead(status, { 'Content-Type': type, 'Content-Length': bytes }).end(req.method === 'HEAD' ? undefined : body);
-      ctx.stdout.write(accessLogLine(req, status, bytes, ctx.clock.now()));
+      const answer = async (): Promise<[number, string, string]> =>
+        path === '/health' ? [200, 'ok\n', 'text/plain'] : path === '/' ? [200, page(ctx, await callApi(ctx)), 'text/html; charset=utf-8'] : [404, 'not found\n', 'text/plain'];
+      void answer().then(([status, body, type]) => {
+        if (ctx.exited) return void res.destroy();
+        const bytes = Buffer.byteLength(body);
+        res.writeHead(status, { 'Content-Type': type, 'Content-Length': bytes }).end(req.method === 'HEAD' ? undefined : body);
+        ctx.stdout.write(accessLogLine(req, status, bytes, ctx.clock.now()));
+      });
     });
   },
 };
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function page(ctx: ProgramContext): string {
+/** What API_URL answered ("200 from api.2.xyz (10.0.1.5)") or the error; undefined without API_URL. */
+async function callApi(ctx: ProgramContext): Promise<{ url: string; answer: string; ok: boolean } | undefined> {
+  const url = ctx.env.API_URL;
+  if (url === undefined || url === '') return undefined;
+  const timeoutMs = Number(ctx.env.API_TIMEOUT_MS) > 0 ? Number(ctx.env.API_TIMEOUT_MS) : 2000;
+  try {
+    const res = await httpRequest(ctx, url, { timeoutMs, headers: { 'User-Agent': 'swarmlab-web' } });
+    return { url, answer: describeAnswer(res), ok: res.status < 400 };
+  } catch (err) {
+    return { url, answer: `error: ${(err as Error).message}`, ok: false };
+  }
+}
+
+function page(ctx: ProgramContext, api?: { url: string; answer: string; ok: boolean }): string {
   const colour = String(ctx.options.colour ?? 'grey');
   const background = String(ctx.options.background ?? colour);
   const id = ctx.identity;
@@ -40,6 +61,7 @@ function page(ctx: ProgramContext): string {
     ['service', id.serviceName],
     ['task', id.taskName],
     ...(id.slot !== undefined ? [['slot', String(id.slot)] as [string, string]] : []),
+    ...(api ? [['api', api.url] as [string, string], [api.ok ? 'answered' : 'failed', api.answer] as [string, string]] : []),
   ];
   return `<!DOCTYPE html>
 <html>

@@ -4,6 +4,7 @@ import { Allocator } from './allocator.ts';
 import type { LeaderComponent, ManagerContext } from './component.ts';
 import { ConstraintEnforcer } from './constraint-enforcer.ts';
 import type { RaftMembership } from './membership.ts';
+import { IngressBootstrap } from './ingress.ts';
 import { GlobalOrchestrator } from './orchestrator/global.ts';
 import { ReplicatedOrchestrator } from './orchestrator/replicated.ts';
 import { RestartSupervisor } from './orchestrator/restart.ts';
@@ -16,6 +17,7 @@ export function leaderComponents(ctx: ManagerContext, membership: RaftMembership
   const restarts = new RestartSupervisor(ctx);
   const updates = new UpdateSupervisor(ctx);
   return [
+    new IngressBootstrap(ctx),
     restarts,
     updates,
     new Allocator(ctx),

@@ -26,11 +26,39 @@ const OPS = [
   'getTask',
   'getCluster',
   'updateCluster',
+  'listNetworks',
+  'getNetwork',
+  'createNetwork',
+  'removeNetwork',
+  'listSecrets',
+  'getSecret',
+  'createSecret',
+  'updateSecret',
+  'removeSecret',
+  'listConfigs',
+  'getConfig',
+  'createConfig',
+  'updateConfig',
+  'removeConfig',
 ] as const satisfies readonly (keyof ControlApi)[];
 type Op = (typeof OPS)[number];
 
 /** Reads are safe to ask the new leader again; a write may or may not have been applied. */
-const READS = new Set<Op>(['listNodes', 'getNode', 'listServices', 'getService', 'listTasks', 'getTask', 'getCluster']);
+const READS = new Set<Op>([
+  'listNodes',
+  'getNode',
+  'listServices',
+  'getService',
+  'listTasks',
+  'getTask',
+  'getCluster',
+  'listNetworks',
+  'getNetwork',
+  'listSecrets',
+  'getSecret',
+  'listConfigs',
+  'getConfig',
+]);
 
 /** How often a forwarded call checks that the leader it went to still leads. */
 const LEADER_CHECK_MS = 100;

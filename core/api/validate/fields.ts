@@ -335,7 +335,8 @@ export function parseSpec<T>(schema: z.ZodType<T>, input: unknown, root: { thing
   const issue = fieldIssue ?? issues[0]!;
   const field = fieldPath(issue.path);
   if (fieldIssue) throw new SpecError(fieldIssueMessage(fieldIssue.params as FieldIssueParams, issue.path, root.name), field);
-  const message = /^(invalid|unknown field|unsupported field) /.test(issue.message)
+  // Messages already worded as Docker's or SwarmKit's are kept as they are.
+  const message = /^(invalid|unknown field|unsupported field|ipam configuration:|(secret|config) data must|ingress network cannot) /.test(issue.message)
     ? issue.message
     : `invalid ${field || root.thing}: ${issue.message}`;
   throw new SpecError(message, field);

@@ -6,7 +6,17 @@
 // read it (InvalidArgument: fix the request; NotFound; AlreadyExists and Aborted: conflicts;
 // FailedPrecondition: the cluster refuses it now; Unavailable: no leader or quorum, retry later).
 
-import type { ClusterObject, NodeObject, NodeRole, ServiceObject, TaskObject, TaskState } from '../../api/objects.ts';
+import type {
+  ClusterObject,
+  ConfigObject,
+  NetworkObject,
+  NodeObject,
+  NodeRole,
+  SecretObject,
+  ServiceObject,
+  TaskObject,
+  TaskState,
+} from '../../api/objects.ts';
 
 /**
  * Label filters as Docker writes them (`label=env` or `label=env=prod`): the key must be present
@@ -51,6 +61,19 @@ export interface TaskFilters {
   upToDate?: boolean;
 }
 
+export interface NetworkFilters {
+  /** ID prefixes. */
+  ids?: string[];
+  /** Name prefixes. */
+  names?: string[];
+  /** Exact names. */
+  exactNames?: string[];
+  labels?: LabelFilter;
+}
+
+/** Filters of secrets and configs, as moby maps Docker's: `name` prefixes, `names` exact, `id` prefixes. */
+export type DataObjectFilters = NetworkFilters;
+
 /** Docker's ServiceStatus: what `docker service ls` shows as REPLICAS. */
 export interface ServiceStatus {
   RunningTasks: number;
@@ -89,4 +112,26 @@ export interface ControlApi {
   getCluster(): Promise<ClusterObject>;
   /** `spec` is the whole cluster spec, as `docker swarm update` sends it back. */
   updateCluster(version: number, spec: unknown, rotation?: ClusterRotation): Promise<ClusterObject>;
+
+  listNetworks(filters?: NetworkFilters): Promise<NetworkObject[]>;
+  /** A network by ID, name or unambiguous ID prefix. */
+  getNetwork(ref: string): Promise<NetworkObject>;
+  /** A SwarmKit NetworkSpec (overlay only); the subnet, when not given, is allocated from 10.0.0.0/8. */
+  createNetwork(spec: unknown): Promise<NetworkObject>;
+  removeNetwork(ref: string): Promise<void>;
+
+  /** Secrets never carry their Data out of the control API. */
+  listSecrets(filters?: DataObjectFilters): Promise<SecretObject[]>;
+  getSecret(ref: string): Promise<SecretObject>;
+  createSecret(spec: unknown): Promise<SecretObject>;
+  /** Only Labels may change. */
+  updateSecret(ref: string, version: number, spec: unknown): Promise<SecretObject>;
+  removeSecret(ref: string): Promise<void>;
+
+  listConfigs(filters?: DataObjectFilters): Promise<ConfigObject[]>;
+  getConfig(ref: string): Promise<ConfigObject>;
+  createConfig(spec: unknown): Promise<ConfigObject>;
+  /** Only Labels may change. */
+  updateConfig(ref: string, version: number, spec: unknown): Promise<ConfigObject>;
+  removeConfig(ref: string): Promise<void>;
 }

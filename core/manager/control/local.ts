@@ -9,7 +9,10 @@ import type { Random } from '../../random.ts';
 import type { Store } from '../../store/store.ts';
 import type { RaftMembership } from '../membership.ts';
 import { isTaskDirty } from '../orchestrator/tasks.ts';
-import type { ControlApi, NodeFilters, ServiceFilters, TaskFilters } from './api.ts';
+import type { ControlApi, DataObjectFilters, NetworkFilters, NodeFilters, ServiceFilters, TaskFilters } from './api.ts';
+import { createConfig, getConfig, listConfigs, removeConfig, updateConfig } from './configs.ts';
+import { createNetwork, matchNetwork, removeNetwork, resolveNetwork } from './networks.ts';
+import { createSecret, getSecret, listSecrets, removeSecret, updateSecret } from './secrets.ts';
 import { findCluster, updateCluster, type RotateToken } from './cluster.ts';
 import { controlled } from './control-error.ts';
 import { matchNode, matchService, matchTask } from './filters.ts';
@@ -121,5 +124,22 @@ export function localControl(o: LocalControlOptions): ControlApi {
 
     getCluster: () => controlled(() => findCluster(store)),
     updateCluster: (version, spec, rotation) => controlled(() => updateCluster(cluster, version, spec, rotation)),
+
+    listNetworks: (f: NetworkFilters = {}) => controlled(() => store.view((tx) => tx.find('networks', (n) => matchNetwork(n, f)))),
+    getNetwork: (ref) => controlled(() => resolveNetwork(store, ref)),
+    createNetwork: (spec) => controlled(() => createNetwork(services, spec)),
+    removeNetwork: (ref) => controlled(() => removeNetwork(services, ref)),
+
+    listSecrets: (f: DataObjectFilters = {}) => controlled(() => listSecrets(services, f)),
+    getSecret: (ref) => controlled(() => getSecret(services, ref)),
+    createSecret: (spec) => controlled(() => createSecret(services, spec)),
+    updateSecret: (ref, version, spec) => controlled(() => updateSecret(services, ref, version, spec)),
+    removeSecret: (ref) => controlled(() => removeSecret(services, ref)),
+
+    listConfigs: (f: DataObjectFilters = {}) => controlled(() => listConfigs(services, f)),
+    getConfig: (ref) => controlled(() => getConfig(services, ref)),
+    createConfig: (spec) => controlled(() => createConfig(services, spec)),
+    updateConfig: (ref, version, spec) => controlled(() => updateConfig(services, ref, version, spec)),
+    removeConfig: (ref) => controlled(() => removeConfig(services, ref)),
   };
 }

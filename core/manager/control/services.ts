@@ -7,6 +7,7 @@ import { SpecError, validateServiceSpec } from '../../api/validate.ts';
 import type { Random } from '../../random.ts';
 import type { Store } from '../../store/store.ts';
 import { ControlError } from './errors.ts';
+import { resolveServiceRefs } from './service-refs.ts';
 
 export interface ServiceControl {
   store: Store;
@@ -45,7 +46,7 @@ export async function createService(c: ServiceControl, input: unknown): Promise<
   await c.store.update((tx) => {
     const clash = tx.byName('services', name);
     if (clash) throw new ControlError('AlreadyExists', `name conflicts with an existing object: service ${name} exists with ID ${clash.ID}`);
-    tx.create('services', { ID: id, Spec: { ...spec, Name: name } });
+    tx.create('services', { ID: id, Spec: resolveServiceRefs(tx, { ...spec, Name: name }) });
   });
   return resolveService(c.store, id);
 }
@@ -81,7 +82,9 @@ export async function updateService(
   await c.store.update((tx) => {
     const s = tx.get('services', current.ID);
     if (!s) throw new ControlError('NotFound', `service ${ref} not found`);
-    const next: ServiceObject = { ...s, Version: { Index: version }, Spec: { ...spec, Name: s.Spec.Name }, PreviousSpec: s.Spec };
+    // A rollback returns to a spec that was resolved once already; its objects must still exist.
+    const resolved = resolveServiceRefs(tx, { ...spec, Name: s.Spec.Name }, s.ID);
+    const next: ServiceObject = { ...s, Version: { Index: version }, Spec: resolved, PreviousSpec: s.Spec };
     if (opts.rollback === 'previous') next.UpdateStatus = { State: 'rollback_started', Message: 'manually requested rollback' };
     // As SwarmKit: every update starts afresh (the update supervisor sets the status again), so
     // an update paused on a failure resumes with the next `service update`, even an unchanged one.

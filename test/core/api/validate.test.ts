@@ -363,7 +363,7 @@ describe('validateServiceSpec: field names', () => {
   it('lists the known fields when nothing is close', () => {
     expectRefused(
       () => validateServiceSpec({ ...minimal(), Color: 'blue' }),
-      'unknown field "Color" in ServiceSpec (known fields: Name, Labels, TaskTemplate, Mode, UpdateConfig, RollbackConfig, EndpointSpec)',
+      'unknown field "Color" in ServiceSpec (known fields: Name, Labels, TaskTemplate, Mode, UpdateConfig, RollbackConfig, EndpointSpec, Networks)',
       'Color',
     );
     expectRefused(
@@ -403,7 +403,7 @@ describe('validateServiceSpec: field names', () => {
   it('refuses "__proto__" as a field or a label name instead of dropping it', () => {
     expectRefused(
       () => validateServiceSpec(JSON.parse('{"__proto__": {"Name": "x"}, "TaskTemplate": {"ContainerSpec": {"Image": "nginx"}}}')),
-      'unknown field "__proto__" in ServiceSpec (known fields: Name, Labels, TaskTemplate, Mode, UpdateConfig, RollbackConfig, EndpointSpec)',
+      'unknown field "__proto__" in ServiceSpec (known fields: Name, Labels, TaskTemplate, Mode, UpdateConfig, RollbackConfig, EndpointSpec, Networks)',
       '__proto__',
     );
     expectRefused(

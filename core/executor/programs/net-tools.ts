@@ -187,6 +187,7 @@ export const wgetProgram: BuiltinProgram = {
         });
       } catch (err) {
         if (ctx.exited) return;
+        if (err instanceof RequestError && err.address !== undefined && err.failure === 'connect') say(`Connecting to ${url.host}${url.port === 80 ? '' : `:${url.port}`} (${err.address}:${url.port})`);
         ctx.stderr.write(`wget: ${wgetError(err)}\n`);
         return ctx.exit(1);
       }

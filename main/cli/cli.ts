@@ -13,12 +13,13 @@ import { kill, restart, rm, start, stop } from './commands/lifecycle.ts';
 import { ls } from './commands/ls.ts';
 import { inspect, ip, url } from './commands/show.ts';
 import { ssh } from './commands/ssh.ts';
+import { stack } from './commands/stack.ts';
 import { up } from './commands/up.ts';
 import type { CliContext } from './io.ts';
 import { reportError } from './report.ts';
 import { EXIT_FAILURE, EXIT_USAGE, parseCommand, UsageError } from './usage.ts';
 
-export const COMMANDS: readonly Command[] = [app, up, down, create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect, fault];
+export const COMMANDS: readonly Command[] = [app, up, down, create, ls, start, stop, kill, restart, rm, ip, url, env, ssh, inspect, fault, stack];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;

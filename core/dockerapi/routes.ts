@@ -3,7 +3,9 @@
 import { Router } from './router.ts';
 import { inspectDistribution } from './routes/distribution.ts';
 import { serviceLogs, taskLogs } from './routes/logs.ts';
-import { inspectNetwork, listNetworks } from './routes/networks.ts';
+import { configRoutes } from './routes/configs.ts';
+import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from './routes/networks.ts';
+import { secretRoutes } from './routes/secrets.ts';
 import { inspectNode, listNodes, removeNode, updateNode } from './routes/nodes.ts';
 import { createService, inspectService, listServices, removeService, updateService } from './routes/services.ts';
 import { initSwarm, inspectSwarm, joinSwarm, leaveSwarm, unlockKey, unlockSwarm, updateSwarm } from './routes/swarm.ts';
@@ -38,6 +40,18 @@ export function engineRoutes(): Router {
     .add('GET', '/tasks/{id}', inspectTask)
     .add('GET', '/tasks/{id}/logs', taskLogs)
     .add('GET', '/networks', listNetworks)
+    .add('POST', '/networks/create', createNetwork)
     .add('GET', '/networks/{id}', inspectNetwork)
+    .add('DELETE', '/networks/{id}', removeNetwork)
+    .add('GET', '/secrets', secretRoutes.list)
+    .add('POST', '/secrets/create', secretRoutes.create)
+    .add('GET', '/secrets/{id}', secretRoutes.inspect)
+    .add('POST', '/secrets/{id}/update', secretRoutes.update)
+    .add('DELETE', '/secrets/{id}', secretRoutes.remove)
+    .add('GET', '/configs', configRoutes.list)
+    .add('POST', '/configs/create', configRoutes.create)
+    .add('GET', '/configs/{id}', configRoutes.inspect)
+    .add('POST', '/configs/{id}/update', configRoutes.update)
+    .add('DELETE', '/configs/{id}', configRoutes.remove)
     .add('GET', '/distribution/{name+}/json', inspectDistribution);
 }

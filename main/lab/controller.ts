@@ -29,9 +29,13 @@ import type {
   NodeRole,
   ServiceCreateRequest,
   ServiceUpdatePolicy,
+  StackDeployRequest,
+  StackDeployResult,
   Warning,
 } from './protocol.ts';
 import { createSpec, updatedSpec } from './service-request.ts';
+import { DockerodeStackEngine } from '../stack/engine.ts';
+import { deployCompose, removeComposeStack } from '../stack/stack.ts';
 import { SwarmClient } from './swarm-client.ts';
 import { loadLab, templateNames, templatesDir } from './templates.ts';
 import { upLab, type UpOptions } from './up.ts';
@@ -375,6 +379,32 @@ export class LabController implements LabApi {
   async removeService(req: { serviceId: string }): Promise<void> {
     await this.manager().removeService(req.serviceId);
     void this.watcher?.refresh();
+  }
+
+  // ---- stacks -----------------------------------------------------------------------------------
+
+  async deployStack(req: StackDeployRequest): Promise<StackDeployResult> {
+    const client = this.manager();
+    const r = await deployCompose(new DockerodeStackEngine(client.machine, client.socketPath), {
+      name: req.name,
+      compose: req.compose,
+      source: 'compose file',
+      env: req.env ?? {},
+      ...(req.dir !== undefined ? { dir: req.dir } : {}),
+      prune: req.prune ?? false,
+    });
+    for (const w of r.warnings) this.publisher.note({ kind: 'service', severity: 'warning', text: `Stack ${req.name}: ${w.replace(/\n+/g, ' ')}` });
+    this.publisher.note({ kind: 'service', severity: 'info', text: `Stack ${req.name} deployed (${r.lines.length} step${r.lines.length === 1 ? '' : 's'})` });
+    void this.watcher?.refresh();
+    return r;
+  }
+
+  async removeStack(req: { name: string }): Promise<{ lines: string[] }> {
+    const client = this.manager();
+    const lines = await removeComposeStack(new DockerodeStackEngine(client.machine, client.socketPath), req.name);
+    this.publisher.note({ kind: 'service', severity: 'info', text: `Stack ${req.name}: ${lines.at(-1)?.startsWith('Nothing found') ? 'nothing to remove' : 'removed'}` });
+    void this.watcher?.refresh();
+    return { lines };
   }
 
   async openLogs(req: { serviceId: string; tail?: number }): Promise<{ streamId: string }> {

@@ -205,6 +205,23 @@ export interface ServiceUpdatePolicy {
   monitor?: string;
 }
 
+export interface StackDeployRequest {
+  name: string;
+  /** The compose file's text. */
+  compose: string;
+  /** Remove the stack's services the file no longer has. */
+  prune?: boolean;
+  /** Where relative paths in the file are (the file's directory, when it was picked from disk). */
+  dir?: string;
+  /** Variables for ${VAR} (default: none). */
+  env?: Record<string, string>;
+}
+
+export interface StackDeployResult {
+  lines: string[];
+  warnings: string[];
+}
+
 export type MachineAction = 'start' | 'stop' | 'kill' | 'restart' | 'pause' | 'resume' | 'remove';
 
 /** Why an action is risky, shown before it is confirmed (e.g. a demote that loses quorum). */
@@ -246,6 +263,15 @@ export interface LabApi {
   updateService(req: { serviceId: string; image?: string; policy?: ServiceUpdatePolicy }): Promise<void>;
   rollbackService(req: { serviceId: string }): Promise<void>;
   removeService(req: { serviceId: string }): Promise<void>;
+  /**
+   * Deploys (or updates) stack `name` from a compose file's text (format 3.x), as `docker stack
+   * deploy` would; `dir` is where relative secret, config and env files are. Resolves with what was
+   * done ("Creating service app_web") and what was ignored ("Ignoring unsupported options: build");
+   * a bad file fails with `file:line:column: path: message` lines.
+   */
+  deployStack(req: StackDeployRequest): Promise<StackDeployResult>;
+  /** Removes a stack's services, networks, secrets and configs ("Removing service app_web" lines). */
+  removeStack(req: { name: string }): Promise<{ lines: string[] }>;
   /** Follows a service's logs; lines arrive as 'logs' events, each as `whoami.2@worker1 | text`. */
   openLogs(req: { serviceId: string; tail?: number }): Promise<{ streamId: string }>;
   closeLogs(req: { streamId: string }): Promise<void>;
@@ -269,5 +295,6 @@ export const LAB_METHODS: readonly LabMethod[] = [
   'addMachine', 'machineAction', 'partition', 'heal', 'delay',
   'checkNodeChange', 'setNodeRole', 'setNodeAvailability',
   'createService', 'scaleService', 'updateService', 'rollbackService', 'removeService', 'openLogs', 'closeLogs',
+  'deployStack', 'removeStack',
   'openConsole', 'consoleInput', 'consoleResize', 'consoleAck', 'closeConsole',
 ];

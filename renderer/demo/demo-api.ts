@@ -216,6 +216,15 @@ export class DemoLabApi implements LabApi {
     this.cluster.removeService(req.serviceId);
   }
 
+  // Stacks need a real swarm (the compose file is converted and deployed by the controller).
+  async deployStack(): Promise<{ lines: string[]; warnings: string[] }> {
+    throw new Error('stacks are not available in the demo: run the app on a lab');
+  }
+
+  async removeStack(): Promise<{ lines: string[] }> {
+    throw new Error('stacks are not available in the demo: run the app on a lab');
+  }
+
   async openLogs(req: { serviceId: string; tail?: number }): Promise<{ streamId: string }> {
     const svc = this.cluster.services.get(req.serviceId);
     if (!svc) throw new Error('no such service');

@@ -14,6 +14,7 @@ import { isForward } from '../api/task-state.ts';
 import type { Clock, Timer } from '../clock.ts';
 import {
   DispatcherError,
+  type AssignmentExtras,
   type AssignmentsMessage,
   type DispatcherClient,
   type DispatcherConnector,
@@ -47,6 +48,11 @@ export interface AgentOptions {
   backoffMaxMs?: number;
   logger?: (line: string) => void;
   onEvent?: (e: AgentEvent) => void;
+  /**
+   * The network map and the secrets and configs the node's tasks mount, whenever they change —
+   * before the tasks of the same message are handed to the executor.
+   */
+  onExtras?: (extras: AssignmentExtras) => void;
 }
 
 export type AgentState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'removed' | 'stopped';
@@ -292,6 +298,7 @@ export class Agent {
 
   private onAssignments(conn: Connection, m: AssignmentsMessage): void {
     if (conn.gen !== this.gen) return;
+    if (m.type === 'complete' || m.appliesTo === this.lastSeq) this.deliverExtras(m);
     if (m.type === 'complete') {
       this.lastSeq = m.seq;
       const ids = new Set(m.tasks.map((t) => t.ID));
@@ -306,6 +313,19 @@ export class Agent {
     this.lastSeq = m.seq;
     for (const t of m.update) this.upsert(t);
     for (const id of m.remove) this.removeTask(id);
+  }
+
+  private deliverExtras(m: AssignmentExtras): void {
+    if (!this.opts.onExtras || (!m.network && !m.secrets && !m.configs)) return;
+    const extras: AssignmentExtras = {};
+    if (m.network) extras.network = m.network;
+    if (m.secrets) extras.secrets = m.secrets;
+    if (m.configs) extras.configs = m.configs;
+    try {
+      this.opts.onExtras(extras);
+    } catch (err) {
+      this.log(`applying the network map and mounted files failed: ${(err as Error).message}`);
+    }
   }
 
   private upsert(task: TaskObject): void {

@@ -5,9 +5,9 @@
 // logs`, its exit code, and `docker stop`'s semantics: the stop signal, then a kill after the grace.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TaskObject } from '../api/objects.ts';
 import { ExecutorError, type ContainerInfo, type ExecState, type Executor, type ExitInfo } from '../agent/executor.ts';
 import { systemClock, type Clock, type Timer } from '../clock.ts';
@@ -17,7 +17,7 @@ import { builtinFor } from './command.ts';
 import { containerConfig, type ContainerConfig, type NodeInfo } from './container-config.ts';
 import { envRecord } from './environment.ts';
 import { loopbackListen, type ListenPolicy } from './listen.ts';
-import type { BuiltinProgram, ListenedAddress } from './program.ts';
+import type { BuiltinProgram, ListenedAddress, TaskNetwork } from './program.ts';
 import { BUILTIN_PROGRAMS } from './programs/index.ts';
 import { TaskLog, type LogEntry, type LogReadOptions } from './task-log.ts';
 import type { TaskProcess } from './task-process.ts';
@@ -36,6 +36,14 @@ export interface ProcessExecutorOptions {
   /** 64 hex digits, as Docker's container IDs. */
   newContainerId?: () => string;
   programs?: ReadonlyMap<string, BuiltinProgram>;
+  /** The swarm networks a task sees (default: none). */
+  network?: (task: TaskObject) => TaskNetwork;
+  /** Files mounted into a task by absolute path: its secrets and configs (default: none). */
+  files?: (task: TaskObject) => ReadonlyMap<string, Buffer>;
+  /** Called before a running task is sent its stop signal: the data plane drains it. */
+  beforeStop?: (taskId: string) => Promise<void>;
+  /** Called when a task is removed from the node. */
+  onRemove?: (taskId: string) => void;
 }
 
 export interface TaskEndpoint extends ListenedAddress {
@@ -124,6 +132,8 @@ export class ProcessExecutor implements Executor {
     if (!e) return;
     if (e.phase === 'starting') await e.starting!.catch(() => undefined);
     if (e.phase !== 'running') return;
+    if (this.opts.beforeStop) await this.opts.beforeStop(task.ID).catch(() => undefined);
+    if (e.phase !== 'running') return;
     const p = e.process!;
     p.signal(e.config.stopSignal);
     e.killTimer ??= this.clock.setTimeout(() => p.kill(), Math.max(0, graceMs));
@@ -135,6 +145,7 @@ export class ProcessExecutor implements Executor {
     if (!e) return;
     this.entries.delete(task.ID);
     await this.discard(e);
+    this.opts.onRemove?.(task.ID);
   }
 
   async inspect(task: TaskObject): Promise<ExecState> {
@@ -199,6 +210,8 @@ export class ProcessExecutor implements Executor {
         output,
         bindAddress: (containerPort) => this.listen({ identity: e.config.identity, env, containerPort }),
         onListening: (containerPort, address) => e.endpoints.push({ containerPort, ...address }),
+        ...(this.opts.network ? { net: this.opts.network(e.task) } : {}),
+        files: this.opts.files?.(e.task) ?? new Map(),
       });
       proc = vp;
       this.running(e, proc);
@@ -206,6 +219,9 @@ export class ProcessExecutor implements Executor {
     } else {
       try {
         e.scratch = await mkdtemp(join(this.opts.scratchRoot ?? tmpdir(), 'swarmlab-task-'));
+        // A real process has no mount namespace: its secrets and configs are under its directory
+        // (run/secrets/NAME, or the config's target path), which is its working directory.
+        await writeMountedFiles(e.scratch, this.opts.files?.(e.task));
         proc = await ChildTaskProcess.spawn({ argv: e.config.argv, env: e.config.env, cwd: e.scratch, output });
       } catch (err) {
         const error = err instanceof ExecutorError ? err : new ExecutorError(`starting container failed: ${(err as Error).message}`);
@@ -245,5 +261,14 @@ export class ProcessExecutor implements Executor {
 
   private info(e: Entry): ContainerInfo {
     return { containerId: e.config.identity.containerId, ...(e.process?.pid !== undefined ? { pid: e.process.pid } : {}) };
+  }
+}
+
+async function writeMountedFiles(root: string, files: ReadonlyMap<string, Buffer> | undefined): Promise<void> {
+  for (const [path, data] of files ?? []) {
+    const at = join(root, path.replace(/^\/+/, ''));
+    await mkdir(dirname(at), { recursive: true });
+    await writeFile(at, data, { mode: 0o400 });
+    await chmod(at, 0o400);
   }
 }

@@ -7,16 +7,18 @@ import { Agent, type AgentEvent } from '../agent/agent.ts';
 import type { Executor } from '../agent/executor.ts';
 import type { Clock } from '../clock.ts';
 import { rpcDispatcherClient } from '../dispatcher/rpc-transport.ts';
+import type { AssignmentExtras } from '../dispatcher/protocol.ts';
 import type { Random } from '../random.ts';
 import { splitHostPort } from '../rpc/listener.ts';
 import type { Dialer } from './dialer.ts';
 
 export const ENGINE_VERSION = '28.2.2-swarmlab';
 
-export function describeNode(hostname: string, clusterAddr?: string): NodeDescription {
+export function describeNode(hostname: string, clusterAddr?: string, dataPathAddr?: string): NodeDescription {
   return {
     Hostname: hostname,
     ...(clusterAddr ? { ClusterAddr: clusterAddr } : {}),
+    ...(dataPathAddr ? { DataPathAddr: dataPathAddr } : {}),
     Platform: { OS: 'linux', Architecture: os.arch() === 'x64' ? 'x86_64' : os.arch() === 'arm64' ? 'aarch64' : os.arch() },
     Resources: { NanoCPUs: os.cpus().length * 1e9, MemoryBytes: os.totalmem() },
     Engine: { EngineVersion: ENGINE_VERSION, Plugins: [{ Type: 'Log', Name: 'json-file' }, { Type: 'Network', Name: 'overlay' }] },
@@ -36,12 +38,15 @@ export interface AgentRoleOptions {
   executor: Executor;
   onEvent: (e: AgentEvent) => void;
   logger: (line: string) => void;
+  /** The node's data plane tunnel (HOST:PORT), when it runs one. */
+  dataPathAddr?: string;
+  onExtras?: (extras: AssignmentExtras) => void;
 }
 
 export function startAgent(o: AgentRoleOptions): Agent {
   const agent = new Agent({
     nodeId: o.nodeId,
-    description: describeNode(o.hostname, o.clusterAddr),
+    description: describeNode(o.hostname, o.clusterAddr, o.dataPathAddr),
     // Docker shows a node's address without the port (the cluster port is the manager's business).
     addr: splitHostPort(o.advertiseAddr).host,
     clock: o.clock,
@@ -52,6 +57,7 @@ export function startAgent(o: AgentRoleOptions): Agent {
     managers: o.managers,
     logger: o.logger,
     onEvent: o.onEvent,
+    ...(o.onExtras ? { onExtras: o.onExtras } : {}),
   });
   agent.start();
   return agent;

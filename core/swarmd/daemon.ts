@@ -21,6 +21,7 @@ import type { LinkFaults } from '../rpc/link-faults.ts';
 import { RpcServer, type Peer } from '../rpc/server.ts';
 import type { ControlApi } from '../manager/control/api.ts';
 import { localControl } from '../manager/control/local.ts';
+import { NodeNetwork } from '../network/node-network.ts';
 import { startAgent } from './agent-role.ts';
 import { controlProxy, serveControl } from './control-proxy.ts';
 import { hasLogs, serveTaskLogs } from './task-logs.ts';
@@ -45,8 +46,13 @@ export interface SwarmdOptions {
   profile: ProfileName;
   clock: Clock;
   random: Random;
-  /** Makes the executor for this node (the process executor in swarmd, a test executor in tests). */
-  makeExecutor: (node: { nodeId: string; hostname: string }) => Executor;
+  /**
+   * Makes the executor for this node (the process executor in swarmd, a test executor in tests);
+   * `network` is the node's networking, when it runs a data plane.
+   */
+  makeExecutor: (node: { nodeId: string; hostname: string; network?: NodeNetwork }) => Executor;
+  /** Runs the data plane (overlay tunnel, routing mesh) with its tunnel on this port (4789; 0: any). */
+  dataPathPort?: number;
   log: (level: 'debug' | 'info' | 'warn' | 'error', component: string, line: string) => void;
   /** Network faults on the cluster port's frames (a lab machine's emulated network). */
   faults?: LinkFaults;
@@ -90,6 +96,7 @@ export class Swarmd {
   private mgr: ManagerRole | undefined;
   private agent: Agent | undefined;
   private executor: Executor | undefined;
+  private network: NodeNetwork | undefined;
   private localState: LocalNodeState = 'inactive';
   private lastError = '';
   private roleChange: Promise<void> | undefined;
@@ -186,7 +193,7 @@ export class Swarmd {
     this.useCredentials(creds);
     await this.listenCluster(st.listenAddr, creds);
     if (st.role === 'manager') await this.startManager({ bootstrap: false });
-    this.startWorker();
+    await this.startWorker();
     this.localState = 'active';
     this.log('info', `resumed as ${st.role} ${st.nodeId} of cluster ${st.clusterId}`);
     return true;
@@ -245,7 +252,7 @@ export class Swarmd {
     });
     // Written last: a node killed before this point starts afresh instead of half-initialised.
     await this.dir.saveState(st);
-    this.startWorker();
+    await this.startWorker();
     this.localState = 'active';
     this.log('info', `swarm initialized: node ${nodeId} is the first manager of cluster ${clusterId}`);
     return nodeId;
@@ -291,7 +298,7 @@ export class Swarmd {
     this.st = st;
     await this.dir.saveState(st);
     if (joined.role === 'manager') await this.becomeManager(managers);
-    this.startWorker();
+    await this.startWorker();
     this.localState = 'active';
     this.log('info', `joined cluster ${joined.clusterId} as ${joined.role} ${joined.nodeId}`);
   }
@@ -398,9 +405,21 @@ export class Swarmd {
     throw new SwarmStateError(503, `could not join the managers' Raft cluster: ${(lastErr as Error)?.message ?? 'no manager answered'}`);
   }
 
-  private startWorker(): void {
+  private async startWorker(): Promise<void> {
     const st = this.st!;
-    this.executor ??= this.opts.makeExecutor({ nodeId: st.nodeId, hostname: this.opts.hostname });
+    if (this.opts.dataPathPort !== undefined && !this.network) {
+      const network = new NodeNetwork({
+        nodeId: st.nodeId,
+        host: splitHostPort(st.advertiseAddr).host,
+        dataPort: this.opts.dataPathPort,
+        clock: this.opts.clock,
+        logger: (line) => this.opts.log('info', 'network', line),
+      });
+      await network.start();
+      this.network = network;
+    }
+    this.executor ??= this.opts.makeExecutor({ nodeId: st.nodeId, hostname: this.opts.hostname, ...(this.network ? { network: this.network } : {}) });
+    const network = this.network;
     this.agent = startAgent({
       nodeId: st.nodeId,
       hostname: this.opts.hostname,
@@ -413,6 +432,7 @@ export class Swarmd {
       executor: this.executor,
       onEvent: (e) => this.onAgentEvent(e),
       logger: (line) => this.opts.log('debug', 'agent', line),
+      ...(network ? { dataPathAddr: network.plane.dataAddr, onExtras: (x) => network.apply(x) } : {}),
     });
   }
 
@@ -461,7 +481,7 @@ export class Swarmd {
     }
     // The agent's session was made with the old certificate.
     this.agent?.stop();
-    this.startWorker();
+    await this.startWorker();
   }
 
   // ---- certificate renewal -----------------------------------------------------------------------
@@ -513,6 +533,8 @@ export class Swarmd {
     this.executor = undefined;
     // Tasks die with the node, as containers die with their machine.
     await exec?.close?.();
+    await this.network?.close();
+    this.network = undefined;
     await this.stopManager();
     await this.listening?.close();
     this.listening = undefined;

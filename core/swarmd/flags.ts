@@ -20,6 +20,7 @@ export interface SwarmdFlags {
   listenDockerApi: string | undefined;
   profile: ProfileName;
   images: string | undefined;
+  dataPathPort: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -47,6 +48,8 @@ Options:
                                   from the swarm CA; the certificates are written to STATE_DIR/docker-tls)
   --profile lab|swarm             timing profile for a new swarm: lab (fast failover, the default) or
                                   swarm (SwarmKit's own: 1 s ticks, 5 s heartbeats)
+  --data-path-port PORT           the overlay tunnel's port on the advertised address (default 4789, as
+                                  Docker's; when taken, any free port: the node tells the swarm which)
   --images PATH                   image catalog (default: resources/images/catalog.json of this install)
   --log-level LEVEL               debug, info, warn or error (default info)
   -h, --help                      print this help
@@ -79,6 +82,7 @@ export function parseSwarmdFlags(argv: string[]): SwarmdFlags | 'help' {
         'listen-docker-api': { type: 'string' },
         profile: { type: 'string' },
         images: { type: 'string' },
+        'data-path-port': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -99,6 +103,10 @@ export function parseSwarmdFlags(argv: string[]): SwarmdFlags | 'help' {
     const v = values[f];
     if (v !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v)) throw new FlagError(`invalid --${f} "${v}": expected HOST:PORT`);
   }
+  const dataPathPort = Number(values['data-path-port'] ?? 4789);
+  if (!/^\d{1,5}$/.test(values['data-path-port'] ?? '4789') || dataPathPort > 65535) {
+    throw new FlagError(`invalid --data-path-port "${values['data-path-port']}": expected a port from 0 to 65535`);
+  }
   const dockerApi = values['listen-docker-api'];
   if (dockerApi !== undefined && !/^tcp:\/\/[^:\s]+:\d{1,5}$/.test(dockerApi)) throw new FlagError(`invalid --listen-docker-api "${dockerApi}": expected tcp://HOST:PORT`);
   return {
@@ -114,6 +122,7 @@ export function parseSwarmdFlags(argv: string[]): SwarmdFlags | 'help' {
     listenDockerApi: dockerApi,
     profile,
     images: values.images,
+    dataPathPort,
     logLevel: logLevel as SwarmdFlags['logLevel'],
   };
 }

@@ -63,7 +63,16 @@ export async function runSwarmd(
     profile: flags.profile,
     clock: systemClock,
     random: systemRandom,
-    makeExecutor: (node) => new ProcessExecutor({ catalog, node: { id: node.nodeId, hostname: node.hostname } }),
+    dataPathPort: flags.dataPathPort,
+    makeExecutor: (node) => {
+      const executor: ProcessExecutor = new ProcessExecutor({
+        catalog,
+        node: { id: node.nodeId, hostname: node.hostname },
+        ...node.network?.executorNetworking(),
+      });
+      node.network?.bindEndpoints((taskId, port) => executor.endpoints(taskId).find((e) => e.containerPort === port));
+      return executor;
+    },
     log,
     faults: opts.faults,
   });

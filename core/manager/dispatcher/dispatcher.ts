@@ -25,7 +25,9 @@ import {
   AGENT_REPORTED_STATES,
   DispatcherError,
   nodeRemovedError,
+  type AssignmentExtras,
   type AssignmentsMessage,
+  type FileAssignment,
   type AssignmentsObserver,
   type AssignmentsRequest,
   type DispatcherApi,
@@ -43,6 +45,9 @@ import { StoreError } from '../../store/errors.ts';
 import type { ReadTx, StoreEvent, Tx } from '../../store/store.ts';
 import type { LeaderComponent, ManagerContext } from '../component.ts';
 import type { DispatcherEndpoint } from './endpoint.ts';
+
+import { buildNetworkMap, sameMap } from '../../network/map-builder.ts';
+import type { NetworkMap } from '../../network/map.ts';
 
 export const HEARTBEAT_FAILURE_MESSAGE = 'heartbeat failure';
 /** SwarmKit's message for a node whose connection to the dispatcher broke. */
@@ -143,6 +148,8 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
   private flushTimer: Timer | undefined;
   private flushing = false;
   private basePeriodMs: number;
+  private networkMap: NetworkMap | undefined;
+  private mapTimer: Timer | undefined;
 
   private readonly defaultPeriodMs: number;
   private readonly grace: number;
@@ -187,6 +194,9 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
     this.unwatch?.();
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
+    this.mapTimer?.cancel();
+    this.mapTimer = undefined;
+    this.networkMap = undefined;
     const stopped = new DispatcherError('unavailable', 'dispatcher stopped: this manager is no longer the leader');
     for (const s of [...this.sessions.values()]) this.endSession(s, stopped);
     for (const t of this.unknown.values()) t.cancel();
@@ -410,7 +420,12 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
       }
       return;
     }
+    let mapChanged = false;
+    let filesChanged = false;
     for (const c of e.changes) {
+      if (c.table === 'networks' || c.table === 'services' || c.table === 'nodes') mapChanged = true;
+      else if (c.table === 'secrets' || c.table === 'configs') filesChanged = true;
+      else if (c.table === 'tasks' && (c.object.NetworksAttachments?.length || (c.type === 'update' && c.old.NetworksAttachments?.length))) mapChanged = true;
       if (c.table === 'tasks') {
         const task = c.type === 'delete' ? undefined : c.object;
         const oldNode = c.type === 'update' ? c.old.NodeID : undefined;
@@ -426,6 +441,51 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
         this.refuseBlacklisted(c.object);
       }
     }
+    if (mapChanged) this.scheduleNetworkMap();
+    if (filesChanged) for (const s of this.sessions.values()) for (const stream of s.streams) stream.filesMayHaveChanged();
+  }
+
+  // ---- the network map and mounted files ----------------------------------------------------------
+
+  /** The map as it stands (built on first use after the leader starts). */
+  currentNetworkMap(): NetworkMap {
+    this.networkMap ??= this.store().view((tx) => buildNetworkMap(tx, 1));
+    return this.networkMap;
+  }
+
+  private scheduleNetworkMap(): void {
+    this.mapTimer ??= this.ctx.clock.setTimeout(() => {
+      this.mapTimer = undefined;
+      if (!this.running) return;
+      const prev = this.currentNetworkMap();
+      const next = this.store().view((tx) => buildNetworkMap(tx, prev.version + 1));
+      if (sameMap(prev, next)) return;
+      this.networkMap = next;
+      for (const s of this.sessions.values()) for (const stream of s.streams) stream.networkChanged();
+    }, this.assignmentBatchMs);
+  }
+
+  /** The secrets and configs the given tasks mount, with a key that changes when any of them does. */
+  filesFor(tasks: Iterable<TaskObject>): { key: string; secrets: FileAssignment[]; configs: FileAssignment[] } {
+    const secretIds = new Set<string>();
+    const configIds = new Set<string>();
+    for (const t of tasks) {
+      for (const r of t.Spec.ContainerSpec.Secrets ?? []) secretIds.add(r.SecretID);
+      for (const r of t.Spec.ContainerSpec.Configs ?? []) configIds.add(r.ConfigID);
+    }
+    return this.store().view((tx) => {
+      const keys: string[] = [];
+      const pick = (table: 'secrets' | 'configs', ids: Set<string>) =>
+        [...ids].sort().flatMap((id) => {
+          const o = tx.get(table, id);
+          if (!o) return [];
+          keys.push(`${id}@${o.Version.Index}`);
+          return [{ id, name: o.Spec.Name ?? id, data: o.Spec.Data ?? '' }];
+        });
+      const secrets = pick('secrets', secretIds);
+      const configs = pick('configs', configIds);
+      return { key: keys.join(','), secrets, configs };
+    });
   }
 
   private refuseBlacklisted(cluster: ClusterObject): void {
@@ -642,6 +702,9 @@ class AssignmentStream {
   private seq = 0;
   private timer: Timer | undefined;
   private closed = false;
+  private sentMapVersion = 0;
+  private sentFilesKey = '';
+  private checkFiles = false;
 
   constructor(
     private readonly d: Dispatcher,
@@ -652,7 +715,35 @@ class AssignmentStream {
 
   open(tasks: TaskObject[]): void {
     for (const t of tasks) this.known.set(t.ID, t);
-    this.send({ type: 'complete', seq: ++this.seq, tasks });
+    this.send({ type: 'complete', seq: ++this.seq, tasks, ...this.extras(true) });
+  }
+
+  networkChanged(): void {
+    if (!this.closed) this.changed();
+  }
+
+  filesMayHaveChanged(): void {
+    if (this.closed) return;
+    this.checkFiles = true;
+    this.changed();
+  }
+
+  /** The map and the files, when they differ from what the agent was sent (always, for a complete set). */
+  private extras(all: boolean): AssignmentExtras {
+    const out: AssignmentExtras = {};
+    const map = this.d.currentNetworkMap();
+    if (all || map.version !== this.sentMapVersion) {
+      out.network = map;
+      this.sentMapVersion = map.version;
+    }
+    const files = this.d.filesFor(this.known.values());
+    if (all || files.key !== this.sentFilesKey) {
+      out.secrets = files.secrets;
+      out.configs = files.configs;
+      this.sentFilesKey = files.key;
+    }
+    this.checkFiles = false;
+    return out;
   }
 
   onTaskChange(id: string, task: TaskObject | undefined): void {
@@ -709,9 +800,11 @@ class AssignmentStream {
     this.timer?.cancel();
     this.timer = undefined;
     this.changes = 0;
-    if (this.closed || (this.update.size === 0 && this.remove.size === 0)) return;
+    if (this.closed) return;
+    const extras = this.update.size > 0 || this.checkFiles || this.d.currentNetworkMap().version !== this.sentMapVersion ? this.extras(false) : {};
+    if (this.update.size === 0 && this.remove.size === 0 && !extras.network && !extras.secrets) return;
     const seq = ++this.seq;
-    const msg: AssignmentsMessage = { type: 'incremental', seq, appliesTo: seq - 1, update: [...this.update.values()], remove: [...this.remove] };
+    const msg: AssignmentsMessage = { type: 'incremental', seq, appliesTo: seq - 1, update: [...this.update.values()], remove: [...this.remove], ...extras };
     this.update.clear();
     this.remove.clear();
     this.send(msg);

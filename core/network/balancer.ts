@@ -1,0 +1,36 @@
+// Round robin over a service's running tasks, as IPVS's rr scheduler does for a virtual IP, with
+// one thing IPVS lacks: a backend that just refused a connection is skipped for a while and the
+// connection is tried on the next one, so a task that died is not sent traffic while the map
+// catches up.
+
+import type { Clock } from '../clock.ts';
+import type { MapTask } from './map.ts';
+
+/** How long a backend that failed is passed over (ms). */
+const SUSPECT_MS = 3000;
+
+export class Balancer {
+  private readonly next = new Map<string, number>();
+  private readonly suspects = new Map<string, number>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** The backends in the order to try them, for one connection to `key` (a service and network). */
+  order(key: string, backends: readonly MapTask[]): MapTask[] {
+    if (backends.length === 0) return [];
+    const start = (this.next.get(key) ?? 0) % backends.length;
+    this.next.set(key, start + 1);
+    const rotated = [...backends.slice(start), ...backends.slice(0, start)];
+    const now = this.clock.now();
+    const healthy = rotated.filter((t) => (this.suspects.get(t.id) ?? 0) <= now);
+    return [...healthy, ...rotated.filter((t) => !healthy.includes(t))];
+  }
+
+  failed(taskId: string): void {
+    this.suspects.set(taskId, this.clock.now() + SUSPECT_MS);
+  }
+
+  succeeded(taskId: string): void {
+    this.suspects.delete(taskId);
+  }
+}

@@ -336,7 +336,7 @@ export function parseSpec<T>(schema: z.ZodType<T>, input: unknown, root: { thing
   const field = fieldPath(issue.path);
   if (fieldIssue) throw new SpecError(fieldIssueMessage(fieldIssue.params as FieldIssueParams, issue.path, root.name), field);
   // Messages already worded as Docker's or SwarmKit's are kept as they are.
-  const message = /^(invalid|unknown field|unsupported field|ipam configuration:|(secret|config) data must|ingress network cannot) /.test(issue.message)
+  const message = /^(invalid|unknown field|unsupported field|ipam configuration:|(secret|config) data must|ingress network cannot|malformed) /.test(issue.message)
     ? issue.message
     : `invalid ${field || root.thing}: ${issue.message}`;
   throw new SpecError(message, field);

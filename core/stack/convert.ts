@@ -82,7 +82,7 @@ export function convertStack(namespace: string, stack: LoadedStack): StackObject
       ...(nw.internal ? { Internal: true } : {}),
       ...(nw.attachable ? { Attachable: true } : {}),
       ...(nw.ipam && (nw.ipam.driver !== undefined || (nw.ipam.config?.length ?? 0) > 0)
-        ? { IPAM: { ...(nw.ipam.driver !== undefined ? { Driver: nw.ipam.driver } : {}), Config: (nw.ipam.config ?? []).map((c) => ({ Subnet: c.subnet })) } }
+        ? { IPAM: { ...(nw.ipam.driver !== undefined ? { Driver: nw.ipam.driver } : {}), Config: (nw.ipam.config ?? []).map((c) => ({ Subnet: prefixOrAddress(c.subnet) })) } }
         : {}),
     });
   }
@@ -260,6 +260,11 @@ export function parseRestart(restart: string): RestartPolicy | null | string {
     default:
       return `invalid restart policy: unknown policy '${name}' (must be one of 'no', 'always', 'on-failure', or 'unless-stopped')`;
   }
+}
+
+/** docker/cli's parsePrefixOrAddr: an address without a prefix length is a one-address subnet. */
+function prefixOrAddress(subnet: string): string {
+  return subnet.includes('/') ? subnet : `${subnet}/${subnet.includes(':') ? 128 : 32}`;
 }
 
 function cmp(a: string, b: string): number {

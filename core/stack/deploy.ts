@@ -228,6 +228,7 @@ export function sameSpec(desired: ServiceSpec, current: ServiceSpec): boolean {
 function normalize(spec: ServiceSpec): unknown {
   const s = JSON.parse(JSON.stringify(spec)) as ServiceSpec;
   if ('Replicated' in s.Mode) s.Mode = { Replicated: { Replicas: s.Mode.Replicated.Replicas ?? 1 } };
+  if (s.EndpointSpec) s.EndpointSpec.Mode ||= 'vip';
   const ports = s.EndpointSpec?.Ports;
   if (ports) s.EndpointSpec!.Ports = ports.map((p) => ({ ...p, Protocol: p.Protocol || 'tcp', PublishMode: p.PublishMode || 'ingress' }));
   return prune(s);

@@ -30,6 +30,9 @@ export const webProgram: BuiltinProgram = {
         const bytes = Buffer.byteLength(body);
         res.writeHead(status, { 'Content-Type': type, 'Content-Length': bytes }).end(req.method === 'HEAD' ? undefined : body);
         ctx.stdout.write(accessLogLine(req, status, bytes, ctx.clock.now()));
+      }, (err: unknown) => {
+        res.destroy();
+        ctx.stderr.write(`${(err as Error).message}\n`);
       });
     });
   },

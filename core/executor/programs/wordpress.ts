@@ -79,6 +79,9 @@ export const wordpressProgram: BuiltinProgram = {
         const bytes = Buffer.byteLength(body);
         res.writeHead(status, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': bytes }).end(req.method === 'HEAD' ? undefined : body);
         ctx.stdout.write(accessLogLine(req, status, bytes, ctx.clock.now()));
+      }, (err: unknown) => {
+        res.destroy();
+        ctx.stderr.write(`${(err as Error).message}\n`);
       });
     });
     ctx.stderr.write(`${apacheTime(ctx)} [mpm_prefork:notice] [pid 1] AH00163: Apache/2.4.62 (Debian) PHP/8.2.26 configured -- resuming normal operations\n`);

@@ -115,20 +115,23 @@ export function encodeRecords(records: readonly WalRecord[], sealing?: Sealing):
 }
 
 function encodeSealed(records: readonly WalRecord[], { encrypter, seq, offset }: Sealing): Buffer {
-  const frames: Buffer[] = [];
+  const sealed: Buffer[] = [];
   let at = offset;
   for (const r of records) {
     const plain = Buffer.allocUnsafe(1 + payloadSize(r));
     plain[0] = TYPE_CODE[r.type];
     writePayload(plain, 1, r);
-    const sealed = encrypter.encrypt(plain, recordAad(seq, at));
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + sealed.length);
-    sealed.copy(frame, FRAME_HEADER_BYTES);
-    sealFrame(frame, 0, SEALED_RECORD_TYPE, sealed.length);
-    frames.push(frame);
-    at += frame.length;
+    const s = encrypter.encrypt(plain, recordAad(seq, at));
+    sealed.push(s);
+    at += FRAME_HEADER_BYTES + s.length;
   }
-  return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+  const buf = Buffer.allocUnsafe(at - offset);
+  let pos = 0;
+  for (const s of sealed) {
+    s.copy(buf, pos + FRAME_HEADER_BYTES);
+    pos = sealFrame(buf, pos, SEALED_RECORD_TYPE, s.length);
+  }
+  return buf;
 }
 
 /**

@@ -116,6 +116,8 @@ export async function deployStack(engine: StackEngine, objects: StackObjects, op
     }
   }
 
+  // The swarm stores a service's networks by ID (as Docker does): the desired spec is read the same way.
+  const networkIds = new Map((await engine.listNetworks({})).map((n) => [n.Name, n.Id]));
   const services = await resolveReferences(engine, objects.services);
   const existing = new Map((await engine.listServices(stackFilter(namespace))).map((s) => [s.Spec.Name, s]));
   for (const desired of services) {
@@ -128,7 +130,7 @@ export async function deployStack(engine: StackEngine, objects: StackObjects, op
       continue;
     }
     const spec = forUpdate(desired, current);
-    if (sameSpec(spec, current.Spec)) {
+    if (sameSpec(spec, current.Spec, networkIds)) {
       say(`Service ${name} is up to date (id: ${current.ID})`);
       report.unchanged.push(name);
       continue;
@@ -215,18 +217,22 @@ async function failing<T>(what: string, fn: () => Promise<T>): Promise<T> {
  * through the API's validation (its defaults), zero values as absent (Go's omitempty), and ports
  * with their default protocol and mode.
  */
-export function sameSpec(desired: ServiceSpec, current: ServiceSpec): boolean {
+export function sameSpec(desired: ServiceSpec, current: ServiceSpec, networkIds: ReadonlyMap<string, string> = new Map()): boolean {
   let stored: ServiceSpec = desired;
   try {
     stored = validateServiceSpec(JSON.parse(JSON.stringify(desired)));
   } catch {
     /* compared as it is: the update will say what is wrong */
   }
-  return canonical(normalize(stored)) === canonical(normalize(current));
+  return canonical(normalize(stored, networkIds)) === canonical(normalize(current, networkIds));
 }
 
-function normalize(spec: ServiceSpec): unknown {
+function normalize(spec: ServiceSpec, networkIds: ReadonlyMap<string, string>): unknown {
   const s = JSON.parse(JSON.stringify(spec)) as ServiceSpec;
+  const networks = s.TaskTemplate.Networks;
+  if (networks) {
+    s.TaskTemplate.Networks = networks.map((n) => ({ ...n, Target: networkIds.get(n.Target) ?? n.Target })).sort((a, b) => cmp(a.Target, b.Target));
+  }
   if ('Replicated' in s.Mode) s.Mode = { Replicated: { Replicas: s.Mode.Replicated.Replicas ?? 1 } };
   if (s.EndpointSpec) s.EndpointSpec.Mode ||= 'vip';
   const ports = s.EndpointSpec?.Ports;
@@ -344,7 +350,8 @@ async function waitForTasksGone(engine: StackEngine, serviceIds: string[], opts:
   const pause = opts.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const deadline = now() + (opts.timeoutMs ?? 30_000);
   for (;;) {
-    const left = (await engine.listTasks({ service: serviceIds })).filter((t) => serviceIds.includes(t.ServiceID));
+    // Unfiltered: a task filter naming a removed service is refused ("service ... not found"), as in Docker.
+    const left = (await engine.listTasks({})).filter((t) => serviceIds.includes(t.ServiceID));
     if (left.length === 0 || now() >= deadline) return;
     await pause(200);
   }

@@ -46,6 +46,9 @@ export interface ProcessExecutorOptions {
   onRemove?: (taskId: string) => void;
 }
 
+/** How many finished tasks' logs a node keeps (SwarmKit keeps 5 tasks of history per slot). */
+const RETIRED_LOGS = 200;
+
 export interface TaskEndpoint extends ListenedAddress {
   containerPort: number;
 }
@@ -70,6 +73,11 @@ interface Entry {
 
 export class ProcessExecutor implements Executor {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Output of tasks the node no longer runs, newest last: Docker keeps a finished container's logs
+   * until the task history is pruned, so `docker service logs` still shows a one-shot task's output.
+   */
+  private readonly retired = new Map<string, TaskLog>();
   private readonly clock: Clock;
   private readonly listen: ListenPolicy;
   private readonly programs: ReadonlyMap<string, BuiltinProgram>;
@@ -144,6 +152,7 @@ export class ProcessExecutor implements Executor {
     const e = this.entries.get(task.ID);
     if (!e) return;
     this.entries.delete(task.ID);
+    this.retire(task.ID, e.log);
     await this.discard(e);
     this.opts.onRemove?.(task.ID);
   }
@@ -165,9 +174,9 @@ export class ProcessExecutor implements Executor {
 
   /** The task's output, for `docker service logs`; throws for a task this node does not have. */
   logs(taskId: string, options: LogReadOptions = {}): AsyncIterable<LogEntry> {
-    const e = this.entries.get(taskId);
-    if (!e) throw new ExecutorError(`No such task: ${taskId}`);
-    return e.log.read(options);
+    const log = this.entries.get(taskId)?.log ?? this.retired.get(taskId);
+    if (!log) throw new ExecutorError(`No such task: ${taskId}`);
+    return log.read(options);
   }
 
   /** Where the task's servers listen now (empty once it has exited). */
@@ -193,6 +202,11 @@ export class ProcessExecutor implements Executor {
   }
 
   // ---- internals -----------------------------------------------------------------------------------
+
+  private retire(taskId: string, log: TaskLog): void {
+    this.retired.set(taskId, log);
+    while (this.retired.size > RETIRED_LOGS) this.retired.delete(this.retired.keys().next().value!);
+  }
 
   private async launch(e: Entry): Promise<ContainerInfo> {
     const output = (stream: 'stdout' | 'stderr', text: string) => e.log.write(stream, text);

@@ -75,7 +75,8 @@ export class Allocator implements LeaderComponent {
         const pools = new Pools(tx, this.cursors);
         for (const id of serviceIds) {
           const s = tx.get('services', id);
-          if (!s) continue;
+          // A service with no ports and no networks has nothing to allocate (and is not rewritten).
+          if (!s || (!s.Endpoint && !s.Spec.EndpointSpec?.Ports?.length && !s.Spec.TaskTemplate.Networks?.length)) continue;
           const endpoint = pools.endpoint(s);
           if (JSON.stringify(endpoint) !== JSON.stringify(s.Endpoint ?? {})) tx.update('services', { ...s, Endpoint: endpoint });
         }

@@ -19,7 +19,9 @@ export function buildNetworkMap(tx: ReadTx, version: number): NetworkMap {
   const services: MapService[] = tx
     .find('services', (s) => (s.Endpoint?.VirtualIPs?.length ?? 0) > 0 || (s.Endpoint?.Ports?.length ?? 0) > 0 || (s.Spec.TaskTemplate.Networks?.length ?? 0) > 0)
     .map(mapService);
-  const tasks: MapTask[] = tx.find('tasks', (t) => (t.NetworksAttachments?.length ?? 0) > 0 && isLive(t)).map(mapTask);
+  // Tasks of services with host-mode ports only have no attachments, but their nodes publish them.
+  const listed = new Set(services.map((s) => s.id));
+  const tasks: MapTask[] = tx.find('tasks', (t) => ((t.NetworksAttachments?.length ?? 0) > 0 || listed.has(t.ServiceID)) && isLive(t)).map(mapTask);
   const nodes: MapNode[] = tx.find('nodes').map(mapNode);
   const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return { version, networks: networks.sort(byId), services: services.sort(byId), tasks: tasks.sort(byId), nodes: nodes.sort(byId) };

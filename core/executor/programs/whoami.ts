@@ -147,7 +147,7 @@ function runClient(ctx: ProgramContext, url: string): void {
   }
   const countArg = flagValue(ctx.argv, 'count');
   const count = countArg === undefined ? Infinity : Number(countArg);
-  if (!Number.isInteger(count) || count < 0) {
+  if (count !== Infinity && (!Number.isInteger(count) || count < 0)) {
     ctx.stderr.write(`whoami: invalid value "${countArg}" for flag -count: parse error\n`);
     return ctx.exit(2);
   }

@@ -79,14 +79,15 @@ export async function createDataObject<K extends DataKind>(c: DataControl, kind:
 
 
 /**
- * Only Labels may change (SwarmKit's rule): the name must stay, a secret's update carries no Data
- * (Docker never returns it, so a client cannot send it back), a config's the same Data.
+ * Only Labels may change (SwarmKit's rule): the name and the Data must stay as they are. An update
+ * may leave a secret's Data out (Docker never returns it) or send the same again, as
+ * `docker stack deploy` does on every deploy.
  */
 export async function updateDataObject<K extends DataKind>(c: DataControl, kind: K, ref: string, version: number, input: unknown): Promise<Obj<K>> {
   const current = c.store.view((tx) => findDataObject(tx, kind, ref));
   const spec = validate(kind, input, false);
   const changed =
-    spec.Name !== current.Spec.Name || (kind === 'secret' ? spec.Data !== undefined : (spec.Data ?? '') !== (current.Spec.Data ?? ''));
+    spec.Name !== current.Spec.Name || (kind === 'secret' ? spec.Data !== undefined && spec.Data !== current.Spec.Data : (spec.Data ?? '') !== (current.Spec.Data ?? ''));
   if (changed) {
     throw new ControlError(
       'InvalidArgument',

@@ -425,7 +425,7 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
     for (const c of e.changes) {
       if (c.table === 'networks' || c.table === 'services' || c.table === 'nodes') mapChanged = true;
       else if (c.table === 'secrets' || c.table === 'configs') filesChanged = true;
-      else if (c.table === 'tasks' && (c.object.NetworksAttachments?.length || (c.type === 'update' && c.old.NetworksAttachments?.length))) mapChanged = true;
+      else if (c.table === 'tasks' && this.inNetworkMap(c.object)) mapChanged = true;
       if (c.table === 'tasks') {
         const task = c.type === 'delete' ? undefined : c.object;
         const oldNode = c.type === 'update' ? c.old.NodeID : undefined;
@@ -446,6 +446,13 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
   }
 
   // ---- the network map and mounted files ----------------------------------------------------------
+
+  /** Whether a change to this task can change the map (it is on a network, or its service publishes ports). */
+  private inNetworkMap(t: TaskObject): boolean {
+    if (t.NetworksAttachments?.length) return true;
+    const map = this.networkMap;
+    return map === undefined || map.services.some((s) => s.id === t.ServiceID);
+  }
 
   /** The map as it stands (built on first use after the leader starts). */
   currentNetworkMap(): NetworkMap {

@@ -46,7 +46,7 @@ describe('the lab catalog', () => {
   it('knows nothing of other images or tags', async () => {
     const c = await loadCatalog();
     for (const ref of ['swarmlab/whoami:3', 'swarmlab/web', 'postgres', 'ghcr.io/library/alpine', 'whoami:1']) expect(c.resolve(ref)).toBeUndefined();
-    expect(c.summary()).toBe('alpine, busybox, nginx, redis, swarmlab/crash:latest, swarmlab/web:blue|green|red, swarmlab/whoami:1|2|latest');
+    expect(c.summary()).toBe('alpine, busybox, mysql, nginx, redis, swarmlab/crash:latest, swarmlab/web:blue|green|red, swarmlab/whoami:1|2|latest, wordpress');
   });
 
   it('says what is wrong with a bad catalog', () => {

@@ -44,10 +44,10 @@ describe('task controller on the process executor', () => {
   });
 
   it('an image outside the catalog is rejected, as a failed pull is', async () => {
-    const c = await drive(task({ Image: 'mysql:8' }));
+    const c = await drive(task({ Image: 'postgres:16' }));
     expect(await until(() => c.ctrl.state === 'rejected')).toBe(true);
     expect(c.states()).toEqual(['accepted', 'preparing', 'rejected']);
-    expect(c.reports.at(-1)!.Err).toMatch(/^No such image: mysql:8 \(the lab catalog has: /);
+    expect(c.reports.at(-1)!.Err).toMatch(/^No such image: postgres:16 \(the lab catalog has: /);
   });
 
   it('a command that cannot be found fails the task at its start', async () => {

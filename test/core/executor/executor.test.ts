@@ -26,7 +26,7 @@ describe('process executor', () => {
     const err = await ex.prepare(t).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecutorError);
     expect((err as Error).message).toBe(
-      'No such image: postgres:16 (the lab catalog has: alpine, busybox, nginx, redis, swarmlab/crash:latest, swarmlab/web:blue|green|red, swarmlab/whoami:1|2|latest)',
+      'No such image: postgres:16 (the lab catalog has: alpine, busybox, mysql, nginx, redis, swarmlab/crash:latest, swarmlab/web:blue|green|red, swarmlab/whoami:1|2|latest, wordpress)',
     );
     await expect(ex.prepare(task({ Image: 'swarmlab/whoami:3' }))).rejects.toThrow(/^No such image: swarmlab\/whoami:3 \(/);
     expect(await ex.inspect(t)).toEqual({ state: 'absent' });
@@ -49,8 +49,23 @@ describe('process executor', () => {
     await ex.remove(t);
     await ex.remove(t); // idempotent
     expect(await ex.inspect(t)).toEqual({ state: 'absent' });
-    expect(() => ex.logs(t.ID)).toThrow(`No such task: ${t.ID}`);
+    // As Docker keeps a finished container's logs, the output outlives the task on the node.
+    const lines: string[] = [];
+    for await (const entry of ex.logs(t.ID)) lines.push(entry.line);
+    expect(lines).toEqual([]);
+    expect(() => ex.logs('no-such-task')).toThrow('No such task: no-such-task');
     await expect(ex.wait(t)).rejects.toThrow(`No such task: ${t.ID}`);
+  });
+
+  it("keeps a removed task's output for `docker service logs`", async () => {
+    const { ex } = await setup();
+    const t = task({ Image: 'alpine', Args: ['echo', 'hello from a one-shot task'] });
+    await ex.start(t);
+    await ex.wait(t);
+    await ex.remove(t);
+    const lines: string[] = [];
+    for await (const entry of ex.logs(t.ID)) lines.push(entry.line);
+    expect(lines.join('')).toContain('hello from a one-shot task');
   });
 
   it('stopping a task that never started does nothing; removing a running one kills it', async () => {

@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   cluster: async () => (await import('./cluster.ts')).benchCluster(),
   lab: async () => (await import('./lab.ts')).benchLab(),
   ui: async () => (await import('./ui.ts')).benchUi(),
+  mesh: async () => (await import('./mesh.ts')).benchMesh(),
 };
 
 async function main(): Promise<void> {

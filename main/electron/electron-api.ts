@@ -78,6 +78,7 @@ export interface ElectronMain {
   };
   BrowserWindow: new (options: BrowserWindowOptions) => BrowserWindowLike;
   ipcMain: IpcMainLike;
+  shell: { openExternal(url: string): Promise<void> };
   protocol: {
     registerSchemesAsPrivileged(schemes: { scheme: string; privileges: Record<string, boolean> }[]): void;
     handle(scheme: string, handler: (request: { url: string; method: string }) => Response | Promise<Response>): void;

@@ -8,7 +8,10 @@ import { parseArgs } from 'node:util';
 import { Machines } from '../../vm/machines.ts';
 import { defaultHome, MachineStore } from '../../vm/store.ts';
 import { openLabHost } from '../app/lab-host.ts';
+import { isNodeLink } from '../lab/node-links.ts';
+import type { LabView } from '../lab/protocol.ts';
 import { DEFAULT_TEMPLATE } from '../lab/templates.ts';
+import { applyDelta } from '../lab/view-diff.ts';
 import { dispatch } from '../lab/requests.ts';
 import { APP_SCHEME, appResponse } from './app-protocol.ts';
 import type { ElectronMain } from './electron-api.ts';
@@ -31,7 +34,13 @@ const template = typeof values.template === 'string' ? values.template : DEFAULT
 app.setName('swarmlab');
 app.enableSandbox();
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
-app.on('web-contents-created', (_e, contents) => lockDown(contents));
+// Published ports open in the browser: http links to the lab's node addresses, as the view knows them now.
+let view: LabView | undefined;
+const external = {
+  allowed: (url: string) => view !== undefined && isNodeLink(url, view),
+  open: (url: string) => void electron.shell.openExternal(url).catch(() => {}),
+};
+app.on('web-contents-created', (_e, contents) => lockDown(contents, external));
 
 try {
   await app.whenReady();
@@ -45,9 +54,14 @@ try {
     template,
     log: (line) => process.stdout.write(`${line}\n`),
   });
+  const unwatch = host.api.subscribe((e) => {
+    if (e.type === 'snapshot') view = e.view;
+    else if (e.type === 'delta' && view) view = applyDelta(view, e.delta);
+  });
   const unregister = registerLabIpc(ipcMain, { api: host.api, dispatch });
   app.on('window-all-closed', () => {
     unregister();
+    unwatch();
     void host.close().finally(() => app.quit());
   });
   await openWindow(electron, join(here, 'preload.cjs'));

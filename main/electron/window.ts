@@ -30,9 +30,24 @@ export function windowOptions(preload: string): BrowserWindowOptions {
   };
 }
 
-/** The page is a single-page app: it never needs to navigate, open a window or embed one. */
-export function lockDown(contents: WebContentsLike): void {
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+/**
+ * Links the page may open outside the app, in the user's browser: `allowed` says which (the lab's
+ * node addresses over plain http, see main/lab/node-links.ts), `open` opens them (shell.openExternal).
+ */
+export interface ExternalLinks {
+  allowed: (url: string) => boolean;
+  open: (url: string) => void;
+}
+
+/**
+ * The page is a single-page app: it never needs to navigate, open a window or embed one. A new
+ * window asked for a link the lab allows (a published port on a node) opens in the browser instead.
+ */
+export function lockDown(contents: WebContentsLike, external?: ExternalLinks): void {
+  contents.setWindowOpenHandler(({ url }) => {
+    if (external?.allowed(url)) external.open(url);
+    return { action: 'deny' };
+  });
   for (const event of ['will-navigate', 'will-redirect', 'will-attach-webview'] as const) contents.on(event, (e) => e.preventDefault());
 }
 

@@ -2,7 +2,7 @@
 // with the fields the list endpoints add to the stored objects. Everything the lab shows is made
 // from one of these (view.ts) and from the machines the lab owns.
 
-import type { NodeObject, ServiceObject, TaskObject } from '../../core/api/objects.ts';
+import type { NetworkObject, NodeObject, ServiceObject, TaskObject } from '../../core/api/objects.ts';
 
 export type ApiNode = NodeObject;
 
@@ -13,8 +13,25 @@ export interface ApiService extends ServiceObject {
 
 export type ApiTask = TaskObject;
 
+/** `GET /networks` (swarm-scoped ones carry the swarm's network object's fields as Docker lists them). */
+export interface ApiNetwork {
+  Id: string;
+  Name: string;
+  Driver?: string;
+  Scope?: string;
+  Ingress?: boolean;
+  Attachable?: boolean;
+  Labels?: Record<string, string>;
+  IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null };
+}
+
+/** A network as a task's attachment carries it. */
+export type AttachedNetwork = NetworkObject;
+
 export interface ClusterState {
   nodes: ApiNode[];
   services: ApiService[];
   tasks: ApiTask[];
+  /** The swarm's networks (absent when the read did not include them). */
+  networks?: ApiNetwork[];
 }

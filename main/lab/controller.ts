@@ -31,8 +31,11 @@ import type {
   ServiceUpdatePolicy,
   StackDeployRequest,
   StackDeployResult,
+  TrafficRequest,
   Warning,
 } from './protocol.ts';
+import { isNodeLink } from './node-links.ts';
+import { planTraffic, TrafficRunner } from './traffic.ts';
 import { createSpec, updatedSpec } from './service-request.ts';
 import { DockerodeStackEngine } from '../stack/engine.ts';
 import { deployCompose, removeComposeStack } from '../stack/stack.ts';
@@ -82,6 +85,7 @@ export class LabController implements LabApi {
   private readonly consoles: Consoles;
   private readonly logs: LogStreams;
   private readonly records: LabRecords;
+  private readonly traffic: TrafficRunner;
   private catalog: ImageCatalog | undefined;
   private lab: Lab | undefined;
   private watcher: ClusterWatcher | undefined;
@@ -99,6 +103,7 @@ export class LabController implements LabApi {
     this.consoles = new Consoles(emit, opts.consoles);
     this.logs = new LogStreams(emit, (ids) => this.lineLabel(ids));
     this.records = new LabRecords(this.machines.store.home);
+    this.traffic = new TrafficRunner({ emit, view: () => this.publisher.view() });
   }
 
   /** Takes over the lab already up (its record, or else the machines in the store), if any. */
@@ -121,6 +126,7 @@ export class LabController implements LabApi {
     this.watcher?.stop();
     this.consoles.closeAll();
     this.logs.closeAll();
+    this.traffic.stopAll();
     await this.readingMachines;
   }
 
@@ -405,6 +411,26 @@ export class LabController implements LabApi {
     this.publisher.note({ kind: 'service', severity: 'info', text: `Stack ${req.name}: ${lines.at(-1)?.startsWith('Nothing found') ? 'nothing to remove' : 'removed'}` });
     void this.watcher?.refresh();
     return { lines };
+  }
+
+  // ---- traffic ----------------------------------------------------------------------------------
+
+  async sendTraffic(req: TrafficRequest): Promise<{ trafficId: string; url: string; viaHost: string; count: number }> {
+    this.requireLab();
+    const plan = planTraffic(this.publisher.view(), req);
+    if (this.traffic.active >= 4) throw new LabError('four traffic runs are under way already: wait for one to end, or stop one');
+    const { trafficId } = this.traffic.start(plan);
+    this.publisher.note({ kind: 'service', severity: 'info', text: `Sending ${plan.count} requests to ${plan.serviceName} through ${plan.viaHost} (${plan.url})`, serviceId: plan.serviceId });
+    return { trafficId, url: plan.url, viaHost: plan.viaHost, count: plan.count };
+  }
+
+  async stopTraffic(req: { trafficId: string }): Promise<void> {
+    this.traffic.stop(req.trafficId);
+  }
+
+  /** Whether a URL is a plain http link to one of the lab's nodes (what a window may open outside). */
+  isNodeLink(url: string): boolean {
+    return isNodeLink(url, this.publisher.view());
   }
 
   async openLogs(req: { serviceId: string; tail?: number }): Promise<{ streamId: string }> {

@@ -61,6 +61,31 @@ export interface UpdateView {
   total: number;
 }
 
+/** A swarm network (overlay, or the routing mesh's ingress). */
+export interface NetworkView {
+  id: string;
+  name: string;
+  /** The driver ("overlay"). */
+  driver: string;
+  /** The subnet in use (CIDR), when allocated. */
+  subnet?: string;
+  gateway?: string;
+  /** The routing mesh's network: every service with an ingress-published port is on it. */
+  ingress: boolean;
+  /** Standalone containers may attach (docker network create --attachable). */
+  attachable: boolean;
+  /** The stack that made it (label com.docker.stack.namespace). */
+  stack?: string;
+  /** The services attached to it (IDs, sorted). */
+  services: string[];
+}
+
+/** A service's virtual IP on one network (CIDR form, "10.0.1.2/24"). */
+export interface VipView {
+  networkId: string;
+  addr: string;
+}
+
 export interface ServiceView {
   id: string;
   name: string;
@@ -74,6 +99,12 @@ export interface ServiceView {
   update?: UpdateView;
   /** Stable per service: the renderer colours task dots by it. */
   colorIndex: number;
+  /** The networks its tasks attach to (IDs, in spec order; the ingress network too when it publishes through the mesh). */
+  networks?: string[];
+  /** Its virtual IPs (endpoint mode vip), one per network. */
+  vips?: VipView[];
+  /** The stack it belongs to (label com.docker.stack.namespace). */
+  stack?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -94,6 +125,8 @@ export interface TaskView {
   pendingReason?: string;
   /** Made from an older spec than its service's (a rolling update will replace it); absent when current. */
   outdated?: boolean;
+  /** Its addresses on the overlay networks it is attached to (CIDR form). */
+  addresses?: { networkId: string; addr: string }[];
 }
 
 export interface QuorumView {
@@ -126,6 +159,8 @@ export interface LabView {
   nodes: NodeView[];
   services: ServiceView[];
   tasks: TaskView[];
+  /** The swarm's networks, sorted by name (absent from views made before networks were read). */
+  networks?: NetworkView[];
 }
 
 /**
@@ -144,6 +179,7 @@ export interface ViewDelta {
   nodes?: { upsert?: NodeView[]; remove?: string[] };
   services?: { upsert?: ServiceView[]; remove?: string[] };
   tasks?: { upsert?: TaskView[]; remove?: string[] };
+  networks?: { upsert?: NetworkView[]; remove?: string[] };
 }
 
 export type TimelineKind = 'leader' | 'node' | 'task' | 'service' | 'update' | 'machine' | 'lab' | 'fault';
@@ -171,7 +207,51 @@ export type LabEvent =
   | { type: 'console-data'; consoleId: string; data: string }
   | { type: 'console-exit'; consoleId: string; code: number | null; message?: string }
   | { type: 'logs'; streamId: string; lines: string[] }
-  | { type: 'logs-end'; streamId: string; error?: string };
+  | { type: 'logs-end'; streamId: string; error?: string }
+  /** One request of a sendTraffic run, as it was answered (or failed). */
+  | { type: 'traffic'; trafficId: string; answer: TrafficAnswer }
+  /** A sendTraffic run is over (all requests made, or stopped). */
+  | { type: 'traffic-end'; trafficId: string; ok: number; failed: number; error?: string };
+
+/** Who answered one request sent to a published port through one node's address. */
+export interface TrafficAnswer {
+  /** 1..count. */
+  seq: number;
+  count: number;
+  /** The address asked (http://NODE_ADDR:PORT/...). */
+  url: string;
+  /** The node whose address was asked. */
+  viaNodeId?: string;
+  viaHost: string;
+  /** When the request was sent (ISO). */
+  time: string;
+  status?: number;
+  latencyMs: number;
+  /** Why it failed (connection refused, timeout, ...). */
+  error?: string;
+  /** From whoami's /api JSON: the task that answered and its node. */
+  taskId?: string;
+  taskName?: string;
+  nodeId?: string;
+  node?: string;
+  ip?: string[];
+  slot?: number;
+  version?: string;
+}
+
+export interface TrafficRequest {
+  serviceId: string;
+  /** The published port (default: the service's first published TCP port). */
+  port?: number;
+  /** The node whose address is asked (default: one that runs no task of the service, to show the mesh). */
+  viaNodeId?: string;
+  /** How many requests (default 20). */
+  count?: number;
+  /** Requests per second (default 5). */
+  rate?: number;
+  /** The path (default /api for whoami images, else /). */
+  path?: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Requests: one method per operation. Each resolves when the operation is accepted by the
@@ -272,6 +352,12 @@ export interface LabApi {
   deployStack(req: StackDeployRequest): Promise<StackDeployResult>;
   /** Removes a stack's services, networks, secrets and configs ("Removing service app_web" lines). */
   removeStack(req: { name: string }): Promise<{ lines: string[] }>;
+  /**
+   * Sends HTTP requests to a service's published port through one node's address, each on a new
+   * connection (as curl does); each answer arrives as a 'traffic' event, then a 'traffic-end'.
+   */
+  sendTraffic(req: TrafficRequest): Promise<{ trafficId: string; url: string; viaHost: string; count: number }>;
+  stopTraffic(req: { trafficId: string }): Promise<void>;
   /** Follows a service's logs; lines arrive as 'logs' events, each as `whoami.2@worker1 | text`. */
   openLogs(req: { serviceId: string; tail?: number }): Promise<{ streamId: string }>;
   closeLogs(req: { streamId: string }): Promise<void>;
@@ -295,6 +381,6 @@ export const LAB_METHODS: readonly LabMethod[] = [
   'addMachine', 'machineAction', 'partition', 'heal', 'delay',
   'checkNodeChange', 'setNodeRole', 'setNodeAvailability',
   'createService', 'scaleService', 'updateService', 'rollbackService', 'removeService', 'openLogs', 'closeLogs',
-  'deployStack', 'removeStack',
+  'deployStack', 'removeStack', 'sendTraffic', 'stopTraffic',
   'openConsole', 'consoleInput', 'consoleResize', 'consoleAck', 'closeConsole',
 ];

@@ -6,7 +6,7 @@
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { NodeObject, NodeSpec, ServiceSpec } from '../../core/api/objects.ts';
-import type { ApiNode, ApiService, ApiTask, ClusterState } from './cluster-state.ts';
+import type { ApiNetwork, ApiNode, ApiService, ApiTask, ClusterState } from './cluster-state.ts';
 import { LabError } from './errors.ts';
 
 export interface SwarmClientOptions {
@@ -37,23 +37,24 @@ export class SwarmClient {
     this.streams = new Docker({ socketPath });
   }
 
-  /** The swarm's nodes, services and tasks, read side by side. */
+  /** The swarm's nodes, services, tasks and networks, read side by side. */
   async read(): Promise<ClusterState> {
-    const [nodes, services, tasks] = await Promise.all([
+    const [nodes, services, tasks, networks] = await Promise.all([
       this.call('list the nodes', this.readTimeoutMs, () => this.reads.listNodes() as Promise<unknown> as Promise<ApiNode[]>),
       this.call('list the services', this.readTimeoutMs, () => this.reads.listServices({ status: true } as Docker.ServiceListOptions) as Promise<unknown> as Promise<ApiService[]>),
       this.call('list the tasks', this.readTimeoutMs, () => this.reads.listTasks() as Promise<unknown> as Promise<ApiTask[]>),
+      this.call('list the networks', this.readTimeoutMs, () => this.reads.listNetworks() as Promise<unknown> as Promise<ApiNetwork[]>),
     ]);
-    return { nodes, services, tasks };
+    return { nodes, services, tasks, networks };
   }
 
   /**
-   * Calls `onEvent` for each cluster event (nodes, services, tasks) until `signal` aborts; resolves
+   * Calls `onEvent` for each cluster event (nodes, services, tasks, networks) until `signal` aborts; resolves
    * when the stream ends for any other reason (the manager went away), rejects if it cannot start.
    */
   async followEvents(onEvent: () => void, signal: AbortSignal): Promise<void> {
     const stream = (await this.call('follow the events', Infinity, () =>
-      this.streams.getEvents({ filters: { type: ['node', 'service', 'task'] }, abortSignal: signal } as Docker.GetEventsOptions),
+      this.streams.getEvents({ filters: { type: ['node', 'service', 'task', 'network'] }, abortSignal: signal } as Docker.GetEventsOptions),
     )) as Readable;
     await new Promise<void>((resolve) => {
       const end = () => {

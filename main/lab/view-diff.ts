@@ -2,8 +2,8 @@
 // swarm, so that a refresh that changed one task sends one task. Pure; applyDelta(a, diffView(a, b))
 // equals b (the property test holds it to that).
 
-import type { LabView, MachineView, NodeView, ServiceView, TaskView, ViewDelta } from './protocol.ts';
-import { byMachine, byNode, byService, byTask } from './view.ts';
+import type { LabView, MachineView, NetworkView, NodeView, ServiceView, TaskView, ViewDelta } from './protocol.ts';
+import { byMachine, byNetwork, byNode, byService, byTask } from './view.ts';
 
 /** What changed from `prev` to `next`; undefined when nothing did. */
 export function diffView(prev: LabView, next: LabView): ViewDelta | undefined {
@@ -22,6 +22,8 @@ export function diffView(prev: LabView, next: LabView): ViewDelta | undefined {
   if (services) d.services = services;
   const tasks = diffTable(prev.tasks, next.tasks, (t) => t.id);
   if (tasks) d.tasks = tasks;
+  const networks = diffTable(prev.networks ?? [], next.networks ?? [], (n) => n.id);
+  if (networks) d.networks = networks;
   return Object.keys(d).length > 0 ? d : undefined;
 }
 
@@ -37,6 +39,7 @@ export function applyDelta(view: LabView, d: ViewDelta): LabView {
   if (d.nodes) out.nodes = patch<NodeView>(view.nodes, d.nodes, (n) => n.id).sort(byNode);
   if (d.services) out.services = patch<ServiceView>(view.services, d.services, (s) => s.id).sort(byService);
   if (d.tasks) out.tasks = patch<TaskView>(view.tasks, d.tasks, (t) => t.id).sort(byTask);
+  if (d.networks) out.networks = patch<NetworkView>(view.networks ?? [], d.networks, (n) => n.id).sort(byNetwork);
   return out;
 }
 

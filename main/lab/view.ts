@@ -5,8 +5,8 @@
 import type { TaskState } from '../../core/api/objects.ts';
 import { isTerminal, stateRank } from '../../core/api/task-state.ts';
 import { isTaskDirty } from '../../core/manager/orchestrator/tasks.ts';
-import type { ApiNode, ApiService, ApiTask, ClusterState } from './cluster-state.ts';
-import type { LabPhase, LabView, MachineView, NodeView, PortView, QuorumView, ServiceView, TaskView } from './protocol.ts';
+import type { ApiNetwork, ApiNode, ApiService, ApiTask, ClusterState } from './cluster-state.ts';
+import type { LabPhase, LabView, MachineView, NetworkView, NodeView, PortView, QuorumView, ServiceView, TaskView, VipView } from './protocol.ts';
 
 export interface ViewInput {
   phase: LabPhase;
@@ -42,8 +42,10 @@ export function buildView(i: ViewInput): LabView {
     const s = serviceById.get(t.ServiceID);
     if (s && isTaskDirty(s, t)) outdated.add(t.ID);
   }
-  const services = cluster.services.map((s) => serviceView(s, liveTasks, outdated, i.colors)).sort(byService);
+  const netIds = networkIds(cluster);
+  const services = cluster.services.map((s) => serviceView(s, liveTasks, outdated, i.colors, netIds)).sort(byService);
   const tasks = liveTasks.map((t) => taskView(t, outdated.has(t.ID))).sort(byTask);
+  const networks = networkViews(cluster.networks ?? [], services);
   const leader = nodes.find((n) => n.leader);
   return {
     phase: i.phase,
@@ -56,6 +58,7 @@ export function buildView(i: ViewInput): LabView {
     nodes,
     services,
     tasks,
+    networks,
   };
 }
 
@@ -64,6 +67,7 @@ export function buildView(i: ViewInput): LabView {
 export const byMachine = (a: MachineView, b: MachineView) => cmp(a.name, b.name);
 export const byNode = (a: NodeView, b: NodeView) => cmp(a.hostname, b.hostname) || cmp(a.id, b.id);
 export const byService = (a: ServiceView, b: ServiceView) => cmp(a.name, b.name) || cmp(a.id, b.id);
+export const byNetwork = (a: NetworkView, b: NetworkView) => cmp(a.name, b.name) || cmp(a.id, b.id);
 export const byTask = (a: TaskView, b: TaskView) =>
   cmp(a.serviceId, b.serviceId) || (a.slot ?? 0) - (b.slot ?? 0) || cmp(a.nodeId ?? '', b.nodeId ?? '') || cmp(a.id, b.id);
 
@@ -140,7 +144,51 @@ function meantToRun(t: ApiTask): boolean {
   return stateRank(t.DesiredState) <= stateRank('running');
 }
 
-function serviceView(s: ApiService, tasks: ApiTask[], outdated: ReadonlySet<string>, colors: ReadonlyMap<string, number>): ServiceView {
+const STACK_LABEL = 'com.docker.stack.namespace';
+
+/** A network's ID by its ID or name (a spec's Target may name it either way). */
+function networkIds(c: ClusterState): (target: string) => string {
+  const byName = new Map<string, string>();
+  for (const n of c.networks ?? []) byName.set(n.Name, n.Id);
+  for (const t of c.tasks) for (const a of t.NetworksAttachments ?? []) if (a.Network.Spec.Name) byName.set(a.Network.Spec.Name, a.Network.ID);
+  const ids = new Set([...byName.values()]);
+  return (target) => (ids.has(target) ? target : (byName.get(target) ?? target));
+}
+
+/** The networks a service is on: its spec's, then those its VIPs are on (the ingress network for a mesh-published port). */
+function serviceNetworks(s: ApiService, idOf: (target: string) => string): string[] {
+  const out: string[] = [];
+  for (const n of s.Spec.TaskTemplate.Networks ?? []) {
+    const id = idOf(n.Target);
+    if (!out.includes(id)) out.push(id);
+  }
+  for (const v of s.Endpoint?.VirtualIPs ?? []) if (!out.includes(v.NetworkID)) out.push(v.NetworkID);
+  return out;
+}
+
+/** The swarm-scoped networks, each with the services attached to it. */
+function networkViews(list: ApiNetwork[], services: ServiceView[]): NetworkView[] {
+  const out: NetworkView[] = [];
+  for (const n of list) {
+    if (n.Scope !== undefined && n.Scope !== 'swarm') continue;
+    const config = n.IPAM?.Config?.[0];
+    const stack = n.Labels?.[STACK_LABEL];
+    out.push({
+      id: n.Id,
+      name: n.Name,
+      driver: n.Driver ?? 'overlay',
+      ...(config?.Subnet ? { subnet: config.Subnet } : {}),
+      ...(config?.Gateway ? { gateway: config.Gateway } : {}),
+      ingress: n.Ingress === true,
+      attachable: n.Attachable === true,
+      ...(stack ? { stack } : {}),
+      services: services.filter((s) => s.networks?.includes(n.Id)).map((s) => s.id).sort(),
+    });
+  }
+  return out.sort(byNetwork);
+}
+
+function serviceView(s: ApiService, tasks: ApiTask[], outdated: ReadonlySet<string>, colors: ReadonlyMap<string, number>, idOf: (target: string) => string): ServiceView {
   const mine = tasks.filter((t) => t.ServiceID === s.ID);
   const running = mine.filter((t) => meantToRun(t) && t.Status.State === 'running');
   const replicated = 'Replicated' in s.Spec.Mode;
@@ -148,6 +196,9 @@ function serviceView(s: ApiService, tasks: ApiTask[], outdated: ReadonlySet<stri
     ? ((s.Spec.Mode as { Replicated: { Replicas?: number } }).Replicated.Replicas ?? 1)
     : (s.ServiceStatus?.DesiredTasks ?? mine.filter(meantToRun).length);
   const u = s.UpdateStatus;
+  const networks = serviceNetworks(s, idOf);
+  const vips: VipView[] = (s.Endpoint?.VirtualIPs ?? []).map((v) => ({ networkId: v.NetworkID, addr: v.Addr }));
+  const stack = s.Spec.Labels?.[STACK_LABEL];
   return {
     id: s.ID,
     name: s.Spec.Name ?? s.ID,
@@ -170,6 +221,9 @@ function serviceView(s: ApiService, tasks: ApiTask[], outdated: ReadonlySet<stri
         }
       : {}),
     colorIndex: colors.get(s.ID) ?? 0,
+    ...(networks.length ? { networks } : {}),
+    ...(vips.length ? { vips } : {}),
+    ...(stack ? { stack } : {}),
     createdAt: s.CreatedAt,
     updatedAt: s.UpdatedAt,
   };
@@ -189,6 +243,8 @@ const WAITING: ReadonlySet<TaskState> = new Set(['new', 'pending', 'assigned']);
 
 function taskView(t: ApiTask, outdated: boolean): TaskView {
   const waiting = WAITING.has(t.Status.State) && !t.NodeID;
+  const addresses: { networkId: string; addr: string }[] = [];
+  for (const a of t.NetworksAttachments ?? []) for (const addr of a.Addresses) addresses.push({ networkId: a.Network.ID, addr });
   return {
     id: t.ID,
     serviceId: t.ServiceID,
@@ -201,6 +257,7 @@ function taskView(t: ApiTask, outdated: boolean): TaskView {
     timestamp: t.Status.Timestamp,
     ...(waiting && t.Status.Err ? { pendingReason: t.Status.Err } : {}),
     ...(outdated ? { outdated: true } : {}),
+    ...(addresses.length ? { addresses } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ export const METHODS = [
   'addMachine', 'machineAction', 'partition', 'heal', 'delay',
   'checkNodeChange', 'setNodeRole', 'setNodeAvailability',
   'createService', 'scaleService', 'updateService', 'rollbackService', 'removeService', 'openLogs', 'closeLogs',
-  'deployStack', 'removeStack',
+  'deployStack', 'removeStack', 'sendTraffic', 'stopTraffic',
   'openConsole', 'consoleInput', 'consoleResize', 'consoleAck', 'closeConsole',
 ] as const satisfies readonly LabMethod[];
 

@@ -2,8 +2,9 @@
 // calls the LabApi, reports failures as toasts, and asks first where the controller warns (role
 // and availability changes) or where the step cannot be undone (remove, destroy).
 
-import type { LabApi, MachineAction, MachineView, NodeView, ServiceCreateRequest, ServiceUpdatePolicy } from '../../main/lab/protocol.ts';
+import type { LabApi, MachineAction, MachineView, NodeView, ServiceCreateRequest, ServiceUpdatePolicy, StackDeployRequest, StackDeployResult } from '../../main/lab/protocol.ts';
 import type { LabStore } from '../store/lab-store.ts';
+import { TrafficLog } from '../store/traffic.ts';
 import type { Ui } from './ui.svelte.ts';
 
 export interface ActionItem {
@@ -20,6 +21,7 @@ export class LabActions {
     readonly api: LabApi,
     private readonly ui: Ui,
     private readonly store: LabStore,
+    readonly traffic: TrafficLog = new TrafficLog(),
   ) {}
 
   /** Runs a request; a failure becomes a toast (the message is meant for a person). */
@@ -99,6 +101,35 @@ export class LabActions {
       kind: 'confirm', title: `Remove service ${name}?`, confirm: 'Remove service', danger: true,
       message: 'Its tasks are stopped on every node.',
       run: () => void this.attempt(`remove ${name}`, () => this.api.removeService({ serviceId })),
+    };
+  }
+
+  /** Sends requests to a service's published port through a node (default: the controller picks one without a task). */
+  async sendTraffic(serviceId: string, opts: { viaNodeId?: string; port?: number; count?: number } = {}): Promise<string | undefined> {
+    const name = this.store.services.get(serviceId)?.name ?? serviceId;
+    this.ui.selectedServiceId = serviceId;
+    this.ui.panel = 'services';
+    const r = await this.attempt(`send traffic to ${name}`, () => this.api.sendTraffic({ serviceId, ...opts }));
+    if (!r) return undefined;
+    this.traffic.started(r.trafficId, { serviceId, url: r.url, viaHost: r.viaHost, count: r.count });
+    return r.trafficId;
+  }
+
+  stopTraffic(trafficId: string): void {
+    void this.attempt('stop the traffic', () => this.api.stopTraffic({ trafficId }));
+  }
+
+  /** Deploys a stack; the dialog shows the report, or the error (file:line:column lines) — no toast. */
+  deployStack(req: StackDeployRequest): Promise<StackDeployResult> {
+    return this.api.deployStack(req);
+  }
+
+  removeStack(name: string): void {
+    const services = [...this.store.services.values()].filter((s) => s.stack === name).length;
+    this.ui.dialog = {
+      kind: 'confirm', title: `Remove stack ${name}?`, confirm: 'Remove stack', danger: true,
+      message: `Its ${services} service${services === 1 ? '' : 's'}, networks, secrets and configs are removed.`,
+      run: () => void this.attempt(`remove stack ${name}`, () => this.api.removeStack({ name }), `Stack ${name} removed`),
     };
   }
 

@@ -23,6 +23,8 @@ export function handleKey(e: KeyboardEvent, ui: Ui, actions: LabActions, store: 
     '+': () => (ui.large = !ui.large),
     '=': () => (ui.large = !ui.large),
     b: () => (ui.light = !ui.light),
+    o: () => (ui.networks = !ui.networks),
+    i: () => (ui.ingress = !ui.ingress),
     '0': fit,
     c: () => (ui.dockOpen = !ui.dockOpen && ui.consoles.length > 0),
     '1': () => (ui.panel = 'services'),
@@ -31,6 +33,7 @@ export function handleKey(e: KeyboardEvent, ui: Ui, actions: LabActions, store: 
     '4': () => (ui.panel = 'logs'),
     ...(running ? {
       n: () => (ui.dialog = { kind: 'create-service' }),
+      S: () => (ui.dialog = { kind: 'deploy-stack' }),
       w: () => actions.addNode('worker'),
       m: () => actions.addNode('manager'),
     } : {}),
@@ -39,6 +42,7 @@ export function handleKey(e: KeyboardEvent, ui: Ui, actions: LabActions, store: 
   if (service) {
     global.u = () => (ui.dialog = { kind: 'update-service', serviceId: service.id });
     if (service.mode === 'replicated') global.x = () => (ui.dialog = { kind: 'scale', serviceId: service.id });
+    if (running && service.ports.some((p) => p.publishedPort !== undefined && p.protocol === 'tcp')) global.T = () => void actions.sendTraffic(service.id);
   }
   if (node) {
     const machine = node.machine ? store.machines.get(node.machine) : undefined;

@@ -9,6 +9,7 @@ export type Dialog =
   | { kind: 'scale'; serviceId: string }
   | { kind: 'new-lab' }
   | { kind: 'help' }
+  | { kind: 'deploy-stack' }
   | { kind: 'confirm'; title: string; message: string; reason?: string; confirm: string; danger: boolean; run: () => Promise<void> | void };
 
 export interface Toast {
@@ -49,6 +50,9 @@ export class Ui {
   dockOpen = $state(false);
   large = $state(pref('large'));
   light = $state(pref('light'));
+  /** The topology's Networks overlay (o), and whether it draws the ingress network too. */
+  networks = $state(pref('networks'));
+  ingress = $state(false);
   toasts: Toast[] = $state([]);
   private toastId = 0;
 
@@ -57,6 +61,9 @@ export class Ui {
       $effect(() => {
         document.documentElement.classList.toggle('large', this.large);
         savePref('large', this.large);
+      });
+      $effect(() => {
+        savePref('networks', this.networks);
       });
       $effect(() => {
         document.documentElement.classList.toggle('light', this.light);

@@ -1,7 +1,8 @@
 // A LabApi backed by the pretend cluster: the renderer's demo mode (?demo), its screenshots and
 // its benchmark (?demo=bench). It answers like the controller would, errors included.
 
-import type { LabApi, LabEvent, LabTemplate, MachineAction, ServiceCreateRequest } from '../../main/lab/protocol.ts';
+import type { LabApi, LabEvent, LabTemplate, MachineAction, ServiceCreateRequest, StackDeployRequest, StackDeployResult, TrafficAnswer, TrafficRequest } from '../../main/lab/protocol.ts';
+import { planTraffic } from '../../main/lab/traffic-plan.ts';
 import { FakeCluster, type Clock } from './fake-cluster.ts';
 import { FakeShell } from './fake-shell.ts';
 import { mulberry32 } from './prng.ts';
@@ -216,13 +217,90 @@ export class DemoLabApi implements LabApi {
     this.cluster.removeService(req.serviceId);
   }
 
-  // Stacks need a real swarm (the compose file is converted and deployed by the controller).
-  async deployStack(): Promise<{ lines: string[]; warnings: string[] }> {
-    throw new Error('stacks are not available in the demo: run the app on a lab');
+  // Stacks: a small part of the real loader's checks (YAML, services, images, ports), with its
+  // file:line:column errors; the real one is the controller's (main/stack).
+  async deployStack(req: StackDeployRequest): Promise<StackDeployResult> {
+    this.needLab();
+    const { deployDemoStack } = await import('./demo-stack.ts');
+    return deployDemoStack(this.cluster, req, IMAGES.map((i) => i.name));
   }
 
-  async removeStack(): Promise<{ lines: string[] }> {
-    throw new Error('stacks are not available in the demo: run the app on a lab');
+  async removeStack(req: { name: string }): Promise<{ lines: string[] }> {
+    this.needLab();
+    const c = this.cluster;
+    const lines: string[] = [];
+    for (const s of [...c.services.values()].filter((x) => x.stack === req.name).sort((a, b) => a.name.localeCompare(b.name))) {
+      lines.push(`Removing service ${s.name}`);
+      c.removeService(s.id);
+    }
+    for (const n of [...c.networks.values()].filter((x) => x.stack === req.name)) {
+      lines.push(`Removing network ${n.name}`);
+      c.networks.delete(n.id);
+      c.change((tx) => tx.removeNetwork(n.id));
+    }
+    if (lines.length === 0) lines.push(`Nothing found in stack: ${req.name}`);
+    return { lines };
+  }
+
+  // Traffic: the routing mesh's round robin over the service's running tasks, answered at the
+  // rate asked, as whoami would answer.
+  private readonly traffic = new Map<string, () => void>();
+  private rr = new Map<string, number>();
+
+  async sendTraffic(req: TrafficRequest): Promise<{ trafficId: string; url: string; viaHost: string; count: number }> {
+    this.needLab();
+    const c = this.cluster;
+    const snap = c.snapshot();
+    if (snap.type !== 'snapshot') throw new Error('no view');
+    const plan = planTraffic(snap.view, req);
+    const trafficId = `traffic-${++this.nextId}`;
+    const svc = c.services.get(plan.serviceId)!;
+    let seq = 0;
+    let ok = 0;
+    let failed = 0;
+    let stopped = false;
+    const viaNode = plan.viaNodeId ? c.nodes.get(plan.viaNodeId) : undefined;
+    const tick = () => {
+      if (stopped) return;
+      seq++;
+      const running = [...c.tasks.values()].filter((t) => t.serviceId === svc.id && t.state === 'running' && t.desiredState === 'running' && t.nodeId).sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || a.id.localeCompare(b.id));
+      const port = svc.ports.find((p) => p.publishedPort !== undefined);
+      const pool = port?.publishMode === 'host' ? running.filter((t) => t.nodeId === plan.viaNodeId) : running;
+      const base: TrafficAnswer = { seq, count: plan.count, url: plan.url, viaHost: plan.viaHost, ...(plan.viaNodeId ? { viaNodeId: plan.viaNodeId } : {}), time: c.iso(), latencyMs: 0 };
+      let answer: TrafficAnswer;
+      if (!viaNode || viaNode.state !== 'ready' || pool.length === 0) {
+        failed++;
+        answer = { ...base, latencyMs: 3000, error: pool.length === 0 ? 'connection refused (no task runs to answer)' : 'no answer within 3 s' };
+      } else {
+        const i = (this.rr.get(svc.id) ?? 0) % pool.length;
+        this.rr.set(svc.id, i + 1);
+        const t = pool[i]!;
+        const node = c.nodes.get(t.nodeId!)!;
+        const whoami = /whoami/.test(svc.image);
+        ok++;
+        answer = {
+          ...base, status: 200, latencyMs: Math.round((1 + c.rng() * 3 + (t.nodeId === plan.viaNodeId ? 0 : 1.5)) * 10) / 10,
+          ...(whoami ? { taskId: t.id, taskName: `${svc.name}.${t.slot ?? ''}.${t.id}`, nodeId: node.id, node: node.hostname, ip: (t.addresses ?? []).map((a) => a.addr.replace(/\/\d+$/, '')), ...(t.slot !== undefined ? { slot: t.slot } : {}), version: svc.image.split(':')[1] ?? '' } : {}),
+        };
+      }
+      this.send({ type: 'traffic', trafficId, answer });
+      if (seq >= plan.count) {
+        this.traffic.delete(trafficId);
+        this.send({ type: 'traffic-end', trafficId, ok, failed });
+      } else c.clock.after(plan.intervalMs, tick);
+    };
+    this.traffic.set(trafficId, () => {
+      stopped = true;
+      this.traffic.delete(trafficId);
+      this.send({ type: 'traffic-end', trafficId, ok, failed, error: 'stopped' });
+    });
+    c.clock.after(5, tick);
+    c.note('service', 'info', `Sending ${plan.count} requests to ${svc.name} through ${plan.viaHost} (${plan.url})`, { serviceId: svc.id });
+    return { trafficId, url: plan.url, viaHost: plan.viaHost, count: plan.count };
+  }
+
+  async stopTraffic(req: { trafficId: string }): Promise<void> {
+    this.traffic.get(req.trafficId)?.();
   }
 
   async openLogs(req: { serviceId: string; tail?: number }): Promise<{ streamId: string }> {

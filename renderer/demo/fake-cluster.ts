@@ -4,7 +4,7 @@
 // Time goes through an injected scheduler and randomness through a seeded PRNG, so a seed replays.
 
 import type {
-  LabEvent, LabPhase, MachineView, NodeView, QuorumView, ServiceCreateRequest, ServiceUpdatePolicy, ServiceView,
+  LabEvent, LabPhase, MachineView, NetworkView, NodeView, QuorumView, ServiceCreateRequest, ServiceUpdatePolicy, ServiceView,
   TaskState, TaskView, TimelineEntry, ViewDelta, Warning,
 } from '../../main/lab/protocol.ts';
 import { place } from './placement.ts';
@@ -44,6 +44,8 @@ class Tx {
   removeService(id: string): void { ((this.delta.services ??= {}).remove ??= []).push(id); }
   task(t: TaskView): void { ((this.delta.tasks ??= {}).upsert ??= []).push(t); }
   removeTask(id: string): void { ((this.delta.tasks ??= {}).remove ??= []).push(id); }
+  network(n: NetworkView): void { ((this.delta.networks ??= {}).upsert ??= []).push(n); }
+  removeNetwork(id: string): void { ((this.delta.networks ??= {}).remove ??= []).push(id); }
   get empty(): boolean { return Object.keys(this.delta).length === 0; }
 }
 
@@ -55,6 +57,7 @@ export class FakeCluster {
   readonly nodes = new Map<string, NodeView>();
   readonly services = new Map<string, ServiceView>();
   readonly tasks = new Map<string, TaskView>();
+  readonly networks = new Map<string, NetworkView>();
   readonly specs = new Map<string, Spec>();
   readonly timeline: TimelineEntry[] = [];
   private ids = 0;
@@ -78,6 +81,7 @@ export class FakeCluster {
         ...(this.leaderId ? { leaderId: this.leaderId } : {}),
         machines: [...this.machines.values()], nodes: [...this.nodes.values()],
         services: [...this.services.values()], tasks: [...this.tasks.values()],
+        networks: [...this.networks.values()].sort((a, b) => a.name.localeCompare(b.name)),
       },
     };
   }
@@ -288,8 +292,54 @@ export class FakeCluster {
     return { of: (id) => [perService.get(id) ?? 0, total.get(id) ?? 0], placed: (id) => add(id, true) };
   }
 
-  createService(req: ServiceCreateRequest): ServiceView {
+  // ------------------------------------------------------------------------------------------
+  // Networks: the routing mesh's ingress, and overlays services attach to.
+
+  private subnets = 0;
+
+  addNetwork(name: string, o: { ingress?: boolean; attachable?: boolean; stack?: string } = {}, tx?: Tx): NetworkView {
+    const existing = [...this.networks.values()].find((n) => n.name === name);
+    if (existing) return existing;
+    const k = this.subnets++;
+    const net: NetworkView = {
+      id: this.id('w'), name, driver: 'overlay', subnet: `10.0.${k}.0/24`, gateway: `10.0.${k}.1`,
+      ingress: o.ingress === true, attachable: o.attachable === true, ...(o.stack ? { stack: o.stack } : {}), services: [],
+    };
+    this.networks.set(net.id, net);
+    if (tx) tx.network(net); else this.change((t) => t.network(net));
+    return net;
+  }
+
+  networkByName(name: string): NetworkView | undefined {
+    return [...this.networks.values()].find((n) => n.name === name);
+  }
+
+  private attach(svc: ServiceView, tx: Tx): void {
+    for (const n of this.networks.values()) {
+      const on = svc.networks?.includes(n.id) === true;
+      const listed = n.services.includes(svc.id);
+      if (on === listed) continue;
+      const next = { ...n, services: on ? [...n.services, svc.id].sort() : n.services.filter((x) => x !== svc.id) };
+      this.networks.set(n.id, next);
+      tx.network(next);
+    }
+  }
+
+  /** The next free address on a network (CIDR form, as tasks and VIPs carry them). */
+  private hosts = new Map<string, number>();
+  private address(networkId: string): string {
+    const n = this.networks.get(networkId);
+    const used = (this.hosts.get(networkId) ?? 1) + 1;
+    this.hosts.set(networkId, used);
+    const base = (n?.subnet ?? '10.0.0.0/24').replace(/\.0\/24$/, '');
+    return `${base}.${used % 254 || 254}/24`;
+  }
+
+  createService(req: ServiceCreateRequest, extra: { networks?: string[]; stack?: string } = {}): ServiceView {
     const now = this.iso();
+    const publishes = (req.ports ?? []).some((p) => p.published !== undefined && (p.mode ?? 'ingress') === 'ingress');
+    const ingress = publishes ? [...this.networks.values()].find((n) => n.ingress) ?? this.addNetwork('ingress', { ingress: true }) : undefined;
+    const networks = [...(extra.networks ?? []).map((name) => (this.networkByName(name) ?? this.addNetwork(name, extra.stack ? { stack: extra.stack } : {})).id), ...(ingress ? [ingress.id] : [])];
     const svc: ServiceView = {
       id: this.id('s'), name: req.name, image: req.image, mode: req.mode,
       desired: req.mode === 'replicated' ? (req.replicas ?? 1) : 0, running: 0,
@@ -298,6 +348,8 @@ export class FakeCluster {
         ...(p.published !== undefined ? { publishedPort: p.published } : {}),
       })),
       constraints: req.constraints ?? [], colorIndex: this.colors++, createdAt: now, updatedAt: now,
+      ...(networks.length ? { networks, vips: networks.map((id) => ({ networkId: id, addr: this.address(id) })) } : {}),
+      ...(extra.stack ? { stack: extra.stack } : {}),
     };
     this.services.set(svc.id, svc);
     this.specs.set(svc.id, {
@@ -306,6 +358,7 @@ export class FakeCluster {
     });
     this.change((tx) => {
       tx.service(svc);
+      this.attach(svc, tx);
       this.reconcile(svc.id, tx);
     });
     this.note('service', 'info', `service ${svc.name} created (${req.image})`, { serviceId: svc.id });
@@ -329,6 +382,7 @@ export class FakeCluster {
       state: nodeId ? 'assigned' : 'pending', desiredState: 'running',
       message: nodeId ? 'assigned' : 'pending task scheduling', timestamp: this.iso(),
       ...(reason ? { pendingReason: reason } : {}),
+      ...(svc.networks?.length ? { addresses: svc.networks.map((id) => ({ networkId: id, addr: this.address(id) })) } : {}),
     };
     this.tasks.set(task.id, task);
     this.taskVersion.set(task.id, spec.version);
@@ -457,6 +511,7 @@ export class FakeCluster {
     this.specs.delete(id);
     this.change((tx) => {
       tx.removeService(id);
+      this.attach({ ...svc, networks: [] }, tx);
       for (const t of [...this.tasks.values()]) if (t.serviceId === id) { this.tasks.delete(t.id); tx.removeTask(t.id); }
     });
     this.note('service', 'info', `service ${svc.name} removed`, { serviceId: id });
@@ -477,6 +532,8 @@ export class FakeCluster {
       for (const id of this.services.keys()) tx.removeService(id);
       for (const id of this.nodes.keys()) tx.removeNode(id);
       for (const name of this.machines.keys()) tx.removeMachine(name);
+      for (const id of this.networks.keys()) tx.removeNetwork(id);
+      this.networks.clear();
       this.tasks.clear();
       this.services.clear();
       this.specs.clear();

@@ -21,14 +21,17 @@ export function workshop(c: FakeCluster): void {
   c.phase = 'running';
   c.name = 'workshop';
   buildNodes(c, 3, 2);
-  const services: ServiceCreateRequest[] = [
-    { name: 'web', image: 'swarmlab/web:blue', mode: 'replicated', replicas: 6, ports: [{ published: 8080, target: 80 }], update: { parallelism: 2, delay: '2s' } },
-    { name: 'whoami', image: 'swarmlab/whoami:1', mode: 'replicated', replicas: 3, ports: [{ published: 8000, target: 80 }] },
-    { name: 'cache', image: 'redis', mode: 'replicated', replicas: 1, constraints: ['node.role==manager'] },
-    { name: 'monitor', image: 'alpine', mode: 'global' },
-    { name: 'gpu-job', image: 'busybox', mode: 'replicated', replicas: 1, constraints: ['node.labels.gpu==true'] },
+  c.addNetwork('ingress', { ingress: true });
+  c.addNetwork('frontend');
+  c.addNetwork('backend', { attachable: true });
+  const services: [ServiceCreateRequest, string[]][] = [
+    [{ name: 'web', image: 'swarmlab/web:blue', mode: 'replicated', replicas: 6, ports: [{ published: 8080, target: 80 }], update: { parallelism: 2, delay: '2s' } }, ['frontend']],
+    [{ name: 'whoami', image: 'swarmlab/whoami:1', mode: 'replicated', replicas: 3, ports: [{ published: 8000, target: 80 }] }, ['frontend', 'backend']],
+    [{ name: 'cache', image: 'redis', mode: 'replicated', replicas: 1, constraints: ['node.role==manager'] }, ['backend']],
+    [{ name: 'monitor', image: 'alpine', mode: 'global' }, []],
+    [{ name: 'gpu-job', image: 'busybox', mode: 'replicated', replicas: 1, constraints: ['node.labels.gpu==true'] }, []],
   ];
-  for (const s of services) c.createService(s);
+  for (const [s, networks] of services) c.createService(s, { networks });
 }
 
 export interface BigOptions {
@@ -44,9 +47,11 @@ export function big(c: FakeCluster, o: BigOptions): void {
   c.name = `bench-${o.managers + o.workers}`;
   c.startDelayMs = 0;
   buildNodes(c, o.managers, o.workers);
+  // A few overlays, each shared by several services (what the Networks toggle draws).
+  const nets = ['front', 'back', 'data', 'ops'];
   const per = Math.floor(o.tasks / o.services);
   for (let i = 0; i < o.services; i++) {
     const replicas = i === o.services - 1 ? o.tasks - per * (o.services - 1) : per;
-    c.createService({ name: `svc${String(i + 1).padStart(2, '0')}`, image: 'swarmlab/whoami:1', mode: 'replicated', replicas });
+    c.createService({ name: `svc${String(i + 1).padStart(2, '0')}`, image: 'swarmlab/whoami:1', mode: 'replicated', replicas }, { networks: [nets[i % nets.length]!] });
   }
 }

@@ -4,7 +4,7 @@
 // redraws only what changed.
 
 import type {
-  LabEvent, LabPhase, MachineView, NodeView, QuorumView, ServiceView, TaskView, TimelineEntry, ViewDelta, LabView,
+  LabEvent, LabPhase, MachineView, NetworkView, NodeView, QuorumView, ServiceView, TaskView, TimelineEntry, ViewDelta, LabView,
 } from '../../main/lab/protocol.ts';
 
 export interface ProgressView {
@@ -14,7 +14,7 @@ export interface ProgressView {
   error?: string;
 }
 
-export type Table = 'lab' | 'machines' | 'nodes' | 'services' | 'tasks' | 'timeline' | 'progress';
+export type Table = 'lab' | 'machines' | 'nodes' | 'services' | 'tasks' | 'timeline' | 'progress' | 'networks';
 
 /** Older entries fall off: the timeline panel is for what just happened, not an archive. */
 export const TIMELINE_LIMIT = 500;
@@ -34,9 +34,10 @@ export class LabStore {
   readonly nodes = new Map<string, NodeView>();
   readonly services = new Map<string, ServiceView>();
   readonly tasks = new Map<string, TaskView>();
+  readonly networks = new Map<string, NetworkView>();
   timeline: TimelineEntry[] = [];
   readonly progress = new Map<string, ProgressView>();
-  readonly revisions: Record<Table, number> = { lab: 0, machines: 0, nodes: 0, services: 0, tasks: 0, timeline: 0, progress: 0 };
+  readonly revisions: Record<Table, number> = { lab: 0, machines: 0, nodes: 0, services: 0, tasks: 0, timeline: 0, progress: 0, networks: 0 };
   private readonly listeners = new Set<(changed: ReadonlySet<Table>) => void>();
 
   /** Applies one event; returns the tables it changed (empty for console and log data). */
@@ -78,6 +79,7 @@ export class LabStore {
       ...(this.leaderId !== undefined ? { leaderId: this.leaderId } : {}),
       machines: [...this.machines.values()], nodes: [...this.nodes.values()],
       services: [...this.services.values()], tasks: [...this.tasks.values()],
+      networks: [...this.networks.values()],
     };
   }
 
@@ -100,10 +102,11 @@ export class LabStore {
     fill(this.nodes, view.nodes, (n) => n.id);
     fill(this.services, view.services, (s) => s.id);
     fill(this.tasks, view.tasks, (t) => t.id);
+    fill(this.networks, view.networks ?? [], (n) => n.id);
     // A snapshot after a reconnect repeats entries we have: keep one of each.
     this.timeline = [];
     this.addTimeline(timeline, changed);
-    for (const t of ['lab', 'machines', 'nodes', 'services', 'tasks', 'timeline'] as const) changed.add(t);
+    for (const t of ['lab', 'machines', 'nodes', 'services', 'tasks', 'timeline', 'networks'] as const) changed.add(t);
   }
 
   private patch(d: ViewDelta, changed: Set<Table>): void {
@@ -121,6 +124,7 @@ export class LabStore {
     if (d.nodes && patchTable(this.nodes, d.nodes, (n) => n.id)) changed.add('nodes');
     if (d.services && patchTable(this.services, d.services, (s) => s.id)) changed.add('services');
     if (d.tasks && patchTable(this.tasks, d.tasks, (t) => t.id)) changed.add('tasks');
+    if (d.networks && patchTable(this.networks, d.networks, (n) => n.id)) changed.add('networks');
   }
 
   private addTimeline(entries: TimelineEntry[], changed: Set<Table>): void {

@@ -132,6 +132,14 @@ export class DotLayer {
     return newest;
   }
 
+  /** Where a dot is now (in graph coordinates), by its key; undefined when it is not drawn. */
+  where(key: string, now: number, pos: PositionOf): { x: number; y: number; color: string } | undefined {
+    const d = this.dots.get(key);
+    if (!d) return undefined;
+    const p = this.position(d, now, pos);
+    return p ? { ...p, color: d.color } : undefined;
+  }
+
   private target(nodeId: string, index: number, pos: PositionOf): { x: number; y: number } | undefined {
     const p = pos(nodeId);
     if (!p) return undefined;

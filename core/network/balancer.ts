@@ -26,8 +26,11 @@ export class Balancer {
     return [...healthy, ...rotated.filter((t) => !healthy.includes(t))];
   }
 
-  failed(taskId: string): void {
+  /** Marks the backend suspect; true when it was not already (so a caller can say so once). */
+  failed(taskId: string): boolean {
+    const was = (this.suspects.get(taskId) ?? 0) > this.clock.now();
     this.suspects.set(taskId, this.clock.now() + SUSPECT_MS);
+    return !was;
   }
 
   succeeded(taskId: string): void {

@@ -242,7 +242,7 @@ export class DataPlane {
         this.balancer.succeeded(t.id);
         return socket;
       } catch (err) {
-        this.balancer.failed(t.id);
+        if (this.balancer.failed(t.id)) this.log(`task ${t.name} (node ${t.nodeId}) refused a connection to port ${port}: ${(err as Error).message}; it is passed over for a while`);
         last = err as Error;
       }
     }

@@ -107,7 +107,7 @@ export function connectTcp(host: string, port: number, timeoutMs: number): Promi
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new TunnelError(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : 'EHOSTUNREACH', `connect to ${host}:${port}: ${err.message}`));
+      reject(new TunnelError(err.code === 'ECONNREFUSED' ? 'ECONNREFUSED' : err.code === 'ECONNRESET' ? 'ECONNRESET' : 'EHOSTUNREACH', `connect to ${host}:${port}: ${err.message}`));
     });
   });
 }

@@ -48,13 +48,18 @@ export interface ResolvedTaskFilters extends Omit<TaskFilters, 'services' | 'nod
   nodeIds?: Set<string>;
   /** Whether a task was made from its service's current spec; given when only those are wanted. */
   upToDate?: (t: TaskObject) => boolean;
+  /**
+   * The labels of a task's service: as in SwarmKit, a task's label filter matches its service's
+   * labels (so `docker stack ps` finds a stack's tasks by com.docker.stack.namespace).
+   */
+  serviceLabels?: (serviceId: string) => Record<string, string> | undefined;
 }
 
 export function matchTask(t: TaskObject, f: ResolvedTaskFilters): boolean {
   return (
     anyPrefix(f.ids, t.ID) &&
     anyPrefix(f.names, t.Name ?? '') &&
-    matchLabels(t.Labels, f.labels) &&
+    (matchLabels(t.Labels, f.labels) || (f.serviceLabels !== undefined && matchLabels(f.serviceLabels(t.ServiceID), f.labels))) &&
     (!f.serviceIds || f.serviceIds.has(t.ServiceID)) &&
     (!f.nodeIds || (t.NodeID !== undefined && f.nodeIds.has(t.NodeID))) &&
     anyOf(f.desiredStates, t.DesiredState) &&

@@ -90,7 +90,14 @@ export function localControl(o: LocalControlOptions): ControlApi {
           return !!s && !isTaskDirty(s, t);
         }
       : undefined;
-    return { ids: f.ids, names: f.names, labels: f.labels, desiredStates: f.desiredStates, serviceIds, nodeIds, upToDate };
+    const labels = new Map<string, Record<string, string> | undefined>();
+    const serviceLabels = f.labels
+      ? (serviceId: string) => {
+          if (!labels.has(serviceId)) labels.set(serviceId, store.view((tx) => tx.get('services', serviceId))?.Spec.Labels);
+          return labels.get(serviceId);
+        }
+      : undefined;
+    return { ids: f.ids, names: f.names, labels: f.labels, desiredStates: f.desiredStates, serviceIds, nodeIds, upToDate, serviceLabels };
   };
 
   return {

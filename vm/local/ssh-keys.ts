@@ -3,7 +3,7 @@
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface KeyPairText {
@@ -63,28 +63,50 @@ export function generateEd25519KeyPair(comment = 'swarmlab'): KeyPairText {
   };
 }
 
-async function writePrivate(path: string, text: string): Promise<void> {
-  // Written aside and renamed, so a crash never leaves a half key that a later start would trust.
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
-}
-
 /**
  * Makes the key pair `path` + `path.pub` unless it exists (the lab's client key, or a machine's host
  * key); returns both texts. OpenSSH refuses a private key others can read, hence mode 0600.
+ * Machines are created side by side, so callers race for the same key: in one process they share
+ * one attempt, and between processes the first key linked into place wins and the others read it.
  */
-export async function ensureKeyPair(path: string, comment = 'swarmlab'): Promise<KeyPairText> {
-  if (existsSync(path)) {
-    const privateKey = await readFile(path, 'utf8');
-    const publicKey = existsSync(`${path}.pub`) ? (await readFile(`${path}.pub`, 'utf8')).trim() : '';
-    return { privateKey, publicKey };
+export function ensureKeyPair(path: string, comment = 'swarmlab'): Promise<KeyPairText> {
+  let pending = inFlight.get(path);
+  if (!pending) {
+    pending = makeOrRead(path, comment).finally(() => inFlight.delete(path));
+    inFlight.set(path, pending);
   }
+  return pending;
+}
+
+const inFlight = new Map<string, Promise<KeyPairText>>();
+
+async function readPair(path: string): Promise<KeyPairText> {
+  const privateKey = await readFile(path, 'utf8');
+  const publicKey = existsSync(`${path}.pub`) ? (await readFile(`${path}.pub`, 'utf8')).trim() : '';
+  return { privateKey, publicKey };
+}
+
+async function makeOrRead(path: string, comment: string): Promise<KeyPairText> {
+  if (existsSync(path)) return readPair(path);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const pair = generateEd25519KeyPair(comment);
-  await writeFile(`${path}.pub`, `${pair.publicKey}\n`, { mode: 0o644 });
-  await writePrivate(path, pair.privateKey);
+  // Written aside and linked into place: a crash never leaves a half key that a later start would
+  // trust, and a key another process placed first is never replaced. The public half goes first,
+  // so whoever finds the private key finds its public key too.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(`${tmp}.pub`, `${pair.publicKey}\n`, { mode: 0o644 });
+  await writeFile(tmp, pair.privateKey, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  try {
+    await link(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await unlink(`${tmp}.pub`).catch(() => undefined);
+    return readPair(path);
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+  await rename(`${tmp}.pub`, `${path}.pub`);
   return pair;
 }
 

@@ -72,20 +72,23 @@ export function framePath(nodes: readonly string[], pos: (id: string) => Point |
   return d;
 }
 
-/** Where a network's hub sits: the centre of its nodes, nudged per network so that hubs do not overlap. */
+/**
+ * Where a network's hub sits: above its nodes (over the topmost card's frame, clear of the cards),
+ * centred on them, each network one row further up so that hubs do not overlap.
+ */
 export function hubPoint(nodes: readonly string[], pos: (id: string) => Point | undefined, index: number, cardH: number): Point | undefined {
   let x = 0;
-  let y = 0;
+  let top = Infinity;
   let n = 0;
   for (const id of nodes) {
     const p = pos(id);
     if (!p) continue;
     x += p.x;
-    y += p.y;
+    top = Math.min(top, p.y);
     n++;
   }
   if (n === 0) return undefined;
-  return { x: x / n, y: y / n + (index - 1) * (cardH * 0.5 + 18) };
+  return { x: x / n, y: top - cardH / 2 - frameInset(index) - 22 - index * 26 };
 }
 
 /** Spokes from the hub to each node: one path. */

@@ -97,7 +97,7 @@ describe('buildView', () => {
 
   it('before the first read: machines only, no leader, an empty quorum', () => {
     const v = buildView({ phase: 'creating', stale: false, machines: [machine('manager1', 'Creating')], colors: new Map() });
-    expect(v).toEqual({ phase: 'creating', stale: false, quorum: { managers: 0, reachable: 0, quorum: 0, canLose: 0 }, machines: [machine('manager1', 'Creating')], nodes: [], services: [], tasks: [] });
+    expect(v).toEqual({ phase: 'creating', stale: false, quorum: { managers: 0, reachable: 0, quorum: 0, canLose: 0 }, machines: [machine('manager1', 'Creating')], nodes: [], services: [], tasks: [], networks: [] });
   });
 });
 

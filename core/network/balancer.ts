@@ -13,12 +13,16 @@ export class Balancer {
   private readonly next = new Map<string, number>();
   private readonly suspects = new Map<string, number>();
 
-  constructor(private readonly clock: Clock) {}
+  /** `seed` (the node's ID) staggers where each node starts, so nodes do not all pick the same first task. */
+  constructor(
+    private readonly clock: Clock,
+    private readonly seed = '',
+  ) {}
 
   /** The backends in the order to try them, for one connection to `key` (a service and network). */
   order(key: string, backends: readonly MapTask[]): MapTask[] {
     if (backends.length === 0) return [];
-    const start = (this.next.get(key) ?? 0) % backends.length;
+    const start = (this.next.get(key) ?? hash(`${this.seed}/${key}`)) % backends.length;
     this.next.set(key, start + 1);
     const rotated = [...backends.slice(start), ...backends.slice(0, start)];
     const now = this.clock.now();
@@ -36,4 +40,11 @@ export class Balancer {
   succeeded(taskId: string): void {
     this.suspects.delete(taskId);
   }
+}
+
+/** A small stable hash (FNV-1a). */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }

@@ -21,7 +21,7 @@ import { contains, ipToNumber, parseCidr, stripPrefix } from './cidr.ts';
 import { MapIndex } from './map-index.ts';
 import { EMPTY_NETWORK_MAP, type MapService, type MapTask, type NetworkMap } from './map.ts';
 import { splice } from './splice.ts';
-import { connectTcp, dialTunnel, serveTunnel, TunnelError, type TunnelTarget } from './tunnel.ts';
+import { connectTcp, dialTunnel, dialTunnelEarly, EarlyData, serveTunnel, TunnelError, type TunnelTarget } from './tunnel.ts';
 
 /** Docker's data path port. */
 export const DEFAULT_DATA_PATH_PORT = 4789;
@@ -83,7 +83,7 @@ export class DataPlane {
   private closed = false;
 
   constructor(private readonly opts: DataPlaneOptions) {
-    this.balancer = new Balancer(opts.clock);
+    this.balancer = new Balancer(opts.clock, opts.nodeId);
   }
 
   /**
@@ -232,29 +232,40 @@ export class DataPlane {
     return connectTcp(addr, port, CONNECT_TIMEOUT_MS);
   }
 
-  /** A connection to one of the service's running tasks on the network, trying the next on failure. */
-  private async balanced(service: MapService, networkId: string, port: number): Promise<Socket> {
+  /**
+   * A connection to one of the service's running tasks on the network, trying the next on failure
+   * (with `early`, the mesh's client bytes already read: the next is tried unless they may have
+   * reached a task).
+   */
+  private async balanced(service: MapService, networkId: string, port: number, early?: EarlyData): Promise<Socket> {
     const backends = this.balancer.order(`${service.id}/${networkId}`, this.index.backends(service.id, networkId).filter((t) => !this.draining.has(t.id)));
     let last: Error | undefined;
     for (const t of backends) {
       try {
-        const socket = await this.toTask(t, port, networkId);
+        const socket = await this.toTask(t, port, networkId, early);
         this.balancer.succeeded(t.id);
         return socket;
       } catch (err) {
         if (this.balancer.failed(t.id)) this.log(`task ${t.name} (node ${t.nodeId}) refused a connection to port ${port}: ${(err as Error).message}; it is passed over for a while`);
         last = err as Error;
+        // The client's bytes went to a node that failed without refusing: they may have reached the task.
+        if (early?.lost) break;
       }
     }
     throw last ?? refused(`connect to ${service.name}:${port}: connection refused (no running task of service ${service.name})`);
   }
 
-  private toTask(t: MapTask, port: number, networkId: string): Promise<Socket> {
+  private async toTask(t: MapTask, port: number, networkId: string, early?: EarlyData): Promise<Socket> {
     const target: TunnelTarget = { taskId: t.id, port, networkId };
-    if (t.nodeId === this.opts.nodeId) return this.openLocal(target);
+    if (t.nodeId === this.opts.nodeId) {
+      const socket = await this.openLocal(target);
+      early?.sendTo(socket);
+      early?.commit();
+      return socket;
+    }
     const node = this.index.nodes.get(t.nodeId);
-    if (!node?.dataAddr) return Promise.reject(new TunnelError('EHOSTUNREACH', `no route to task ${t.name}: its node has no data path address`));
-    return dialTunnel(node.dataAddr, target, CONNECT_TIMEOUT_MS);
+    if (!node?.dataAddr) throw new TunnelError('EHOSTUNREACH', `no route to task ${t.name}: its node has no data path address`);
+    return early ? dialTunnelEarly(node.dataAddr, target, early, CONNECT_TIMEOUT_MS) : dialTunnel(node.dataAddr, target, CONNECT_TIMEOUT_MS);
   }
 
   /** A connection to a task of this node (for the tunnel, the mesh and local tasks). */
@@ -309,9 +320,10 @@ export class DataPlane {
     if (!l) return void client.destroy();
     const service = this.index.services.get(l.serviceId);
     if (!service) return void client.destroy();
+    // Ingress: the client's first bytes travel with the tunnel's header (see tunnel.ts).
     const connect =
       l.mode === 'ingress' && this.index.ingressId
-        ? this.balanced(service, this.index.ingressId, l.targetPort)
+        ? this.balanced(service, this.index.ingressId, l.targetPort, new EarlyData(client))
         : this.localBalanced(service, l.targetPort);
     connect.then(
       (backend) => {

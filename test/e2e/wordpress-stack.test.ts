@@ -23,7 +23,7 @@ async function ok(...args: string[]): Promise<string> {
 
 function page(host: string): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolve) => {
-    const req = http.get({ host, port: 8080, path: '/', agent: false, timeout: 3000 }, (res) => {
+    const req = http.get({ host, port: 8000, path: '/', agent: false, timeout: 3000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -90,7 +90,7 @@ describe('the WordPress stack with the docker CLI', () => {
           return true;
         },
         20_000,
-        `WordPress through ${ip}:8080`,
+        `WordPress through ${ip}:8000`,
         () => lab.logs(),
       );
     }

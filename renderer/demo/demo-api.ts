@@ -2,7 +2,7 @@
 // its benchmark (?demo=bench). It answers like the controller would, errors included.
 
 import type { LabApi, LabEvent, LabTemplate, MachineAction, ServiceCreateRequest, StackDeployRequest, StackDeployResult, TrafficAnswer, TrafficRequest } from '../../main/lab/protocol.ts';
-import { planTraffic } from '../../main/lab/traffic-plan.ts';
+import { nodeAddress } from '../store/ports.ts';
 import { FakeCluster, type Clock } from './fake-cluster.ts';
 import { FakeShell } from './fake-shell.ts';
 import { mulberry32 } from './prng.ts';
@@ -250,9 +250,7 @@ export class DemoLabApi implements LabApi {
   async sendTraffic(req: TrafficRequest): Promise<{ trafficId: string; url: string; viaHost: string; count: number }> {
     this.needLab();
     const c = this.cluster;
-    const snap = c.snapshot();
-    if (snap.type !== 'snapshot') throw new Error('no view');
-    const plan = planTraffic(snap.view, req);
+    const plan = this.planTraffic(req);
     const trafficId = `traffic-${++this.nextId}`;
     const svc = c.services.get(plan.serviceId)!;
     let seq = 0;
@@ -297,6 +295,26 @@ export class DemoLabApi implements LabApi {
     c.clock.after(5, tick);
     c.note('service', 'info', `Sending ${plan.count} requests to ${svc.name} through ${plan.viaHost} (${plan.url})`, { serviceId: svc.id });
     return { trafficId, url: plan.url, viaHost: plan.viaHost, count: plan.count };
+  }
+
+  /** As the controller plans it (main/lab/traffic-plan.ts): the published port, through a node without a task. */
+  private planTraffic(req: TrafficRequest): { serviceId: string; url: string; viaHost: string; viaNodeId?: string; count: number; intervalMs: number } {
+    const c = this.cluster;
+    const s = [...c.services.values()].find((x) => x.id === req.serviceId || x.name === req.serviceId);
+    if (!s) throw new Error(`no service ${req.serviceId}`);
+    const published = s.ports.filter((p) => p.protocol === 'tcp' && p.publishedPort !== undefined);
+    const port = req.port === undefined ? published[0] : published.find((p) => p.publishedPort === req.port);
+    if (!port) throw new Error(req.port === undefined ? `${s.name} publishes no TCP port: update it with a published port (e.g. 8080:80) to send it traffic` : `${s.name} does not publish port ${req.port}`);
+    const running = new Set([...c.tasks.values()].filter((t) => t.serviceId === s.id && t.state === 'running' && t.nodeId).map((t) => t.nodeId!));
+    const nodes = [...c.nodes.values()].sort((a, b) => a.hostname.localeCompare(b.hostname));
+    const up = nodes.filter((n) => n.state === 'ready');
+    const via = req.viaNodeId !== undefined
+      ? nodes.find((n) => n.id === req.viaNodeId || n.hostname === req.viaNodeId)
+      : port.publishMode === 'host' ? up.find((n) => running.has(n.id)) : (up.find((n) => !running.has(n.id)) ?? up[0]);
+    if (!via) throw new Error(req.viaNodeId !== undefined ? `no node ${req.viaNodeId}` : 'no node answers now');
+    if (port.publishMode === 'host' && !running.has(via.id)) throw new Error(`port ${port.publishedPort} of ${s.name} is published in host mode: ${via.hostname} runs no task of it`);
+    const path = req.path ?? (/whoami/.test(s.image) ? '/api' : '/');
+    return { serviceId: s.id, url: `http://${nodeAddress(via, c.machines)}:${port.publishedPort}${path}`, viaHost: via.hostname, viaNodeId: via.id, count: req.count ?? 20, intervalMs: Math.round(1000 / (req.rate ?? 5)) };
   }
 
   async stopTraffic(req: { trafficId: string }): Promise<void> {

@@ -51,7 +51,7 @@ describe('networks, ports, traffic and stacks on the demo feed', () => {
       await expect.poll(() => links.count()).toBe(5);
       const addrs = await page.evaluate(`[...document.querySelectorAll('[data-testid^="node-"][data-role]')].length`);
       expect(addrs).toBe(5);
-      const hrefs = await links.evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel'), a.dataset.node]));
+      const hrefs = await links.evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel'), a.getAttribute('data-node')]));
       for (const [href, target, rel] of hrefs) {
         expect(href).toMatch(/^http:\/\/127\.0\.0\.\d+:8000\/$/);
         expect(target).toBe('_blank');
@@ -63,7 +63,7 @@ describe('networks, ports, traffic and stacks on the demo feed', () => {
       const run = page.getByTestId('traffic-run');
       await expect.poll(() => run.getAttribute('data-done'), { timeout: 15_000 }).toBe('true');
       expect(await run.getAttribute('data-answers')).toBe('20');
-      const perTask = await page.getByTestId('traffic-per-task').locator('li').evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.count)));
+      const perTask = await page.getByTestId('traffic-per-task').locator('li').evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-count'))));
       expect(perTask.length).toBe(3);
       expect(perTask.reduce((a, b) => a + b, 0)).toBe(20);
       expect(Math.max(...perTask) - Math.min(...perTask)).toBeLessThanOrEqual(1);

@@ -203,7 +203,11 @@ class Pools {
   attachments(t: TaskObject): NetworkAttachment[] | string {
     const service = this.tx.get('services', t.ServiceID);
     const targets = (t.Spec.Networks ?? []).map((n) => ({ target: n.Target, aliases: n.Aliases }));
-    if (service && ingressPorts(service.Spec).length > 0 && this.ingress) targets.unshift({ target: this.ingress.ID, aliases: undefined });
+    if (service && ingressPorts(service.Spec).length > 0) {
+      // Without the ingress network the task could not be reached through the mesh: it waits.
+      if (!this.ingress) return 'pending network allocation: the swarm has no ingress network yet';
+      targets.unshift({ target: this.ingress.ID, aliases: undefined });
+    }
     const out: NetworkAttachment[] = [];
     for (const { target, aliases } of targets) {
       const net = this.network(target);

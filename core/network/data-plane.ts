@@ -130,9 +130,10 @@ export class DataPlane {
 
   /** The network a local task sees, from its attachments. */
   taskNetwork(task: TaskObject): TaskNetwork {
-    const attachments = (task.NetworksAttachments ?? []).filter((a) => a.Network.Spec.Ingress !== true);
-    const networks = attachments.map((a) => a.Network.ID);
-    const addresses = attachments.flatMap((a) => (a.Addresses[0] ? [stripPrefix(a.Addresses[0])] : []));
+    const all = task.NetworksAttachments ?? [];
+    // Names resolve on the task's own networks; the ingress network only carries the mesh's traffic.
+    const networks = all.filter((a) => a.Network.Spec.Ingress !== true).map((a) => a.Network.ID);
+    const addresses = all.flatMap((a) => (a.Addresses[0] ? [stripPrefix(a.Addresses[0])] : []));
     return {
       addresses,
       lookup: async (name) => this.lookup(networks, name),

@@ -21,6 +21,7 @@ import type { LinkFaults } from '../rpc/link-faults.ts';
 import { RpcServer, type Peer } from '../rpc/server.ts';
 import type { ControlApi } from '../manager/control/api.ts';
 import { localControl } from '../manager/control/local.ts';
+import { addIngressIfMissing } from '../manager/control/networks.ts';
 import { NodeNetwork } from '../network/node-network.ts';
 import { startAgent } from './agent-role.ts';
 import { controlProxy, serveControl } from './control-proxy.ts';
@@ -249,6 +250,9 @@ export class Swarmd {
         Status: { State: 'unknown' },
         ManagerStatus: { Reachability: 'reachable', Addr: advertiseAddr },
       });
+      // The routing mesh's network exists from the start, as in Docker: services created right
+      // after init publish through it.
+      addIngressIfMissing(tx, newId(this.opts.random));
     });
     // Written last: a node killed before this point starts afresh instead of half-initialised.
     await this.dir.saveState(st);

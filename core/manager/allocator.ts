@@ -28,6 +28,8 @@ export class Allocator implements LeaderComponent {
   private services = new Set<string>();
   /** A network appeared: services waiting for it may now get their addresses. */
   private scanServices = false;
+  /** Tasks that could not get their addresses (a full subnet, a missing network): retried when those change. */
+  private readonly waiting = new Set<string>();
   private unwatch: (() => void) | undefined;
   /** Per network: where the next address search starts. */
   private readonly cursors = new Map<string, { next?: number }>();
@@ -43,6 +45,11 @@ export class Allocator implements LeaderComponent {
         // The allocator's own writes change only the endpoint, never the spec: no loop.
         if (c.table === 'services' && (c.type === 'create' || (c.type === 'update' && specChanged(c.old, c.object)))) this.services.add(c.object.ID);
         if (c.table === 'networks' && c.type === 'create') this.scanServices = true;
+        // A task that stopped or went away frees its addresses for the ones waiting.
+        if (this.waiting.size > 0 && (c.table === 'networks' || (c.table === 'tasks' && (c.type === 'delete' || !LIVE_STATES.has(c.object.Status.State))))) {
+          for (const id of this.waiting) this.pending.add(id);
+          this.waiting.clear();
+        }
       }
       if (e.restored || this.scanServices) this.scan();
       if (this.pending.size > 0 || this.services.size > 0) this.loop.trigger();
@@ -85,6 +92,7 @@ export class Allocator implements LeaderComponent {
           if (!t || !isNew(t)) continue;
           const attachments = pools.attachments(t);
           if (typeof attachments === 'string') {
+            this.waiting.add(id);
             if (t.Status.Message !== attachments) tx.update('tasks', { ...t, Status: { ...t.Status, Message: attachments, Timestamp: now } });
             continue;
           }

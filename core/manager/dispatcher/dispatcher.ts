@@ -808,7 +808,9 @@ class AssignmentStream {
     this.timer = undefined;
     this.changes = 0;
     if (this.closed) return;
-    const extras = this.update.size > 0 || this.checkFiles || this.d.currentNetworkMap().version !== this.sentMapVersion ? this.extras(false) : {};
+    // Any change to the task set may change which secrets and configs the node must hold.
+    const extras =
+      this.update.size > 0 || this.remove.size > 0 || this.checkFiles || this.d.currentNetworkMap().version !== this.sentMapVersion ? this.extras(false) : {};
     if (this.update.size === 0 && this.remove.size === 0 && !extras.network && !extras.secrets) return;
     const seq = ++this.seq;
     const msg: AssignmentsMessage = { type: 'incremental', seq, appliesTo: seq - 1, update: [...this.update.values()], remove: [...this.remove], ...extras };

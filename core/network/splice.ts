@@ -6,6 +6,11 @@ import type { Socket } from 'node:net';
 export function splice(a: Socket, b: Socket, onClose?: () => void): void {
   a.pipe(b);
   b.pipe(a);
+  joinClose(a, b, onClose);
+}
+
+/** An error or a close on either socket ends both (the half of `splice` that is not the pipes). */
+export function joinClose(a: Socket, b: Socket, onClose?: () => void): void {
   let closed = false;
   const done = () => {
     if (closed) return;

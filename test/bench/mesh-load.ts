@@ -28,6 +28,8 @@ export interface LoadResult {
   p99: number;
   max: number;
   firstError?: string;
+  /** CPU the load generator used over the whole run (warm-up included), in ms. */
+  clientCpuMs: number;
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -79,6 +81,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let n = 0;
   let errors = 0;
   let firstError: string | undefined;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const recordFrom = start + spec.warmupMs;
   const stopAt = recordFrom + spec.durationMs;
@@ -159,7 +162,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   await Promise.all(Array.from({ length: spec.concurrency }, client));
   clearTimeout(stopTimer);
   const sorted = latencies.subarray(0, n).sort();
+  const cpu = process.cpuUsage(cpu0);
   return {
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
     requests: n,
     errors,
     rps: n / (spec.durationMs / 1000),

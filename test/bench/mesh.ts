@@ -12,6 +12,7 @@
 // tasks, load generator) shares this machine's cores: figures are relative, not absolute.
 
 import { fork } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../../main/bundle.ts';
@@ -36,12 +37,37 @@ interface Run {
   concurrency: number;
   rep: number;
   result: LoadResult;
+  /** CPU the four nodes used during the run (warm-up included), user and system, in ms. */
+  nodeCpu: { user: number; sys: number };
+}
+
+/** User and system CPU of the processes so far, in ms (Linux /proc; zeros elsewhere). */
+async function cpuOf(pids: number[]): Promise<{ user: number; sys: number }> {
+  const ticks = 100; // USER_HZ
+  let user = 0;
+  let sys = 0;
+  for (const pid of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      user += (Number(f[11]) * 1000) / ticks;
+      sys += (Number(f[12]) * 1000) / ticks;
+    } catch {
+      /* gone, or not Linux */
+    }
+  }
+  return { user, sys };
 }
 
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+/** CPU ms over a whole run (warm-up included) as µs per request, counting the warm-up's requests at the recorded rate. */
+const perReq = (cpuMs: number, r: LoadResult, warmupMs = WARMUP.ms, durationMs = DURATION.ms) =>
+  r.requests > 0 ? ((cpuMs * 1000) / (r.requests * ((warmupMs + durationMs) / durationMs))).toFixed(0) : '-';
+const WARMUP = { ms: 1000 };
+const DURATION = { ms: 5000 };
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
 
 /** One load run in its own process. */
@@ -76,6 +102,8 @@ export async function benchMesh(): Promise<void> {
   const reps = Number(arg('reps') ?? 3);
   const durationMs = Number(arg('duration') ?? 5) * 1000;
   const warmupMs = Number(arg('warmup') ?? 1) * 1000;
+  WARMUP.ms = warmupMs;
+  DURATION.ms = durationMs;
   const concurrencies = (arg('concurrency') ?? '1,8').split(',').map(Number);
   const base = (arg('ip-base') ?? '127.0.0.161').split('.').map(Number);
   const ip = (i: number) => [...base.slice(0, 3), base[3]! + i].join('.');
@@ -131,16 +159,21 @@ export async function benchMesh(): Promise<void> {
     for (const t of targets) await waitFor(() => answers(t.host, t.port), 15_000, `${t.what} answers`, () => lab.logs());
     for (const t of targets) console.log(`  ${t.key}: ${t.what}`);
 
-    for (const keepAlive of [false, true]) {
+    const modes = (arg('modes') ?? 'new,keep-alive').split(',').map((m) => m === 'keep-alive');
+    for (const keepAlive of modes) {
       for (const concurrency of concurrencies) {
         for (let rep = 1; rep <= reps; rep++) {
           // Targets interleaved, so a drift of the machine's load touches each alike.
           for (const t of targets) {
+            const pids = nodes.map((n) => n.pid!);
+            const before = await cpuOf(pids);
             const result = await load({ host: t.host, port: t.port, path: '/api', keepAlive, concurrency, warmupMs, durationMs });
-            runs.push({ target: t.key, keepAlive, concurrency, rep, result });
+            const after = await cpuOf(pids);
+            const nodeCpu = { user: after.user - before.user, sys: after.sys - before.sys };
+            runs.push({ target: t.key, keepAlive, concurrency, rep, result, nodeCpu });
             console.log(
               `  ${keepAlive ? 'keep-alive' : 'new conn.'} c=${concurrency} #${rep} ${t.key.padEnd(11)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${ms(result.p50)}  p90 ${ms(result.p90)}  p99 ${ms(result.p99)}  max ${ms(result.max)} ms` +
-                `${result.errors ? `  ${result.errors} errors (${result.firstError})` : ''}; load ${loadavg()[0]!.toFixed(2)}`,
+                `${result.errors ? `  ${result.errors} errors (${result.firstError})` : ''}; CPU/req: nodes ${perReq(nodeCpu.user, result)}+${perReq(nodeCpu.sys, result)} sys, client ${perReq(result.clientCpuMs, result)} µs; load ${loadavg()[0]!.toFixed(2)}`,
             );
           }
         }
@@ -177,6 +210,8 @@ function report(runs: Run[], reps: number, durationMs: number): void {
       'p99 min-max': `${ms(Math.min(...res.map((r) => r.p99)))}-${ms(Math.max(...res.map((r) => r.p99)))}`,
       'max ms': ms(Math.max(...res.map((r) => r.max))),
       errors: String(res.reduce((a, r) => a + r.errors, 0)),
+      'node CPU µs/req (sys)': `${median(rs.map((r) => Number(perReq(r.nodeCpu.user + r.nodeCpu.sys, r.result))))} (${median(rs.map((r) => Number(perReq(r.nodeCpu.sys, r.result))))})`,
+      'client CPU µs/req': String(median(rs.map((r) => Number(perReq(r.result.clientCpuMs, r.result))))),
     });
   }
   printTable(`routing mesh vs direct: GET /api of swarmlab/whoami, medians of ${reps} runs of ${durationMs / 1000} s (max: the largest of all runs); load average now ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`, rows);

@@ -16,11 +16,11 @@ afterEach(() => h?.stop());
 const INGRESS_ID = 'ingressnet';
 
 /** A harness with the allocator, the ingress network and the given user overlays (name → subnet, or a free /24). */
-async function setup(overlays: Record<string, string | undefined> = { appnet: undefined }): Promise<{ nets: Record<string, string> }> {
+async function setup(overlays: Record<string, string | undefined> = { appnet: undefined }, withIngress = true): Promise<{ nets: Record<string, string> }> {
   h = new ManagerHarness();
   h.autoPlace = false;
   h.autoRun = false;
-  await h.store.update((tx) => addIngressIfMissing(tx, INGRESS_ID));
+  if (withIngress) await h.store.update((tx) => addIngressIfMissing(tx, INGRESS_ID));
   const nets: Record<string, string> = { ingress: INGRESS_ID };
   for (const [name, subnet] of Object.entries(overlays)) {
     const n = await createNetwork(
@@ -208,6 +208,20 @@ describe('allocator: task addresses', () => {
     expect(await h.until(() => task(t).Status.State === 'pending')).toBe(true);
     expect(task(t).NetworksAttachments![0]!.Network.ID).toBe(n.ID);
     expect(service(svc).Endpoint!.VirtualIPs![0]!.NetworkID).toBe(n.ID);
+  });
+
+  it('a task of a service publishing through the mesh waits for the ingress network, then gets its ingress address', async () => {
+    await setup({}, false);
+    const svc = await h.createService({ EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } });
+    const t = await addTask(svc);
+    expect(await h.until(() => task(t).Status.Message !== 'created')).toBe(true);
+    expect(task(t).Status).toMatchObject({ State: 'new', Message: 'pending network allocation: the swarm has no ingress network yet' });
+    expect(service(svc).Endpoint!.VirtualIPs).toBeUndefined();
+    await h.store.update((tx) => addIngressIfMissing(tx, INGRESS_ID));
+    expect(await h.until(() => task(t).Status.State === 'pending')).toBe(true);
+    expect(task(t).NetworksAttachments!.map((a) => a.Network.ID)).toEqual([INGRESS_ID]);
+    expect(await h.until(() => (service(svc).Endpoint!.VirtualIPs ?? []).length === 1)).toBe(true);
+    expect(service(svc).Endpoint!.VirtualIPs![0]!.NetworkID).toBe(INGRESS_ID);
   });
 
   it('addresses of finished tasks are free again, but not handed out at once', async () => {

@@ -176,6 +176,36 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
 }
 
+/**
+ * The bench's reference for a userland hop: a plain TCP proxy, a new connection to the target per
+ * client connection, piped both ways (what the mesh does, without tunnel header, balancing or map).
+ */
+export function plainProxy(listenHost: string, targetHost: string, targetPort: number): Promise<net.Server> {
+  const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (client) => {
+    const backend = net.connect({ host: targetHost, port: targetPort, noDelay: true }, () => {
+      client.pipe(backend);
+      backend.pipe(client);
+    });
+    const done = () => {
+      client.destroy();
+      backend.destroy();
+    };
+    client.on('error', done).on('close', done);
+    backend.on('error', done).on('close', done);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: listenHost, port: 0 }, () => resolve(server));
+  });
+}
+
+// Forked as a proxy: --proxy LISTEN_HOST TARGET_HOST TARGET_PORT; its port goes back over IPC.
+if (process.send && process.argv[2] === '--proxy') {
+  const [, , , listenHost, targetHost, targetPort] = process.argv;
+  process.once('disconnect', () => process.exit(0));
+  void plainProxy(listenHost!, targetHost!, Number(targetPort)).then((server) => process.send!((server.address() as net.AddressInfo).port));
+}
+
 // Forked: one spec in, one result out.
 if (process.send && process.argv[2] === '--child') {
   process.once('message', (spec: LoadSpec) => {

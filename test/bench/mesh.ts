@@ -1,4 +1,5 @@
-// npm run bench -- mesh [--reps 3] [--duration 5] [--warmup 1] [--concurrency 1,8] [--ip-base 127.0.0.161] [--no-bundle]
+// npm run bench -- mesh [--reps 3] [--duration 5] [--warmup 1] [--concurrency 1,8] [--modes new,keep-alive]
+//                       [--ip-base 127.0.0.161] [--no-floor] [--no-bundle]
 // The routing mesh's cost: four real swarmd processes on their own loopback addresses (as the e2e
 // Lab makes them), a swarmlab/whoami service with 3 replicas published on 8080 on three of them
 // (the fourth is constrained out), and an HTTP load generator in a process of its own
@@ -6,12 +7,14 @@
 //   (a) one task's own endpoint on its node (the `Listening on 127.0.0.1:PORT` of its log),
 //   (b) the mesh on that task's node (which balances across all three tasks, two on other nodes),
 //   (c) the mesh on the node with no task,
+// and, for reference, (d) the same task through one and two plain Node TCP proxies, each in a
+// process of its own (the floor of any userland mesh with as many hops as (c), unless --no-floor),
 // each with a new connection per request (as curl) and with kept-alive connections, at each
 // concurrency level, for a fixed duration after a warm-up, repeated; requests per second and
 // latency percentiles, then mesh/direct at p99 (the goal: at most 2x). Every process (nodes,
 // tasks, load generator) shares this machine's cores: figures are relative, not absolute.
 
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +28,7 @@ const PUBLISHED = 8080;
 const LOAD = fileURLToPath(new URL('./mesh-load.ts', import.meta.url));
 
 interface Target {
-  key: 'direct' | 'mesh-local' | 'mesh-remote';
+  key: 'direct' | 'mesh-local' | 'mesh-remote' | 'proxy-1hop' | 'proxy-2hops';
   what: string;
   host: string;
   port: number;
@@ -88,6 +91,16 @@ async function ok(n: SwarmdProcess, lab: Lab, ...args: string[]): Promise<string
   return r.stdout;
 }
 
+/** A plain TCP proxy in a process of its own (mesh-load.ts), listening on `listenHost`; resolves with its port. */
+function proxyProcess(listenHost: string, targetHost: string, targetPort: number, kids: ChildProcess[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = fork(LOAD, ['--proxy', listenHost, targetHost, String(targetPort)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    kids.push(child);
+    child.once('message', (port) => resolve(port as number));
+    child.once('exit', (code) => reject(new Error(`proxy exited with ${code}`)));
+  });
+}
+
 /** What a GET through host:port answers with, or undefined. */
 async function answers(host: string, port: number): Promise<boolean> {
   const r = await import('./mesh-load.ts').then((m) => m.runLoad({ host, port, path: '/api', keepAlive: false, concurrency: 1, warmupMs: 0, durationMs: 200 }));
@@ -116,6 +129,7 @@ export async function benchMesh(): Promise<void> {
 
   const lab = new Lab();
   const runs: Run[] = [];
+  const proxies: ChildProcess[] = [];
   try {
     const names = ['n1', 'n2', 'n3', 'n4'];
     const nodes = await Promise.all(names.map((name, i) => lab.node({ name, ip: ip(i), args: ['--inactive'] })));
@@ -156,6 +170,15 @@ export async function benchMesh(): Promise<void> {
       { key: 'mesh-local', what: `(b) the mesh on ${node.name} (${node.ip}:${PUBLISHED}), which runs the task`, host: node.ip, port: PUBLISHED },
       { key: 'mesh-remote', what: `(c) the mesh on ${n4.name} (${n4.ip}:${PUBLISHED}), which runs no task`, host: n4.ip, port: PUBLISHED },
     ];
+    if (!process.argv.includes('--no-floor')) {
+      // The floor of a userland mesh: the same task through one and two plain proxies, each a process.
+      const one = await proxyProcess(ip(5), endpoint!.host, endpoint!.port, proxies);
+      const two = await proxyProcess(ip(6), ip(5), one, proxies);
+      targets.push(
+        { key: 'proxy-1hop', what: `reference: the task through 1 plain Node TCP proxy (${ip(5)}:${one}), a process of its own`, host: ip(5), port: one },
+        { key: 'proxy-2hops', what: `reference: the task through 2 plain Node TCP proxies (${ip(6)}:${two} -> ${ip(5)}:${one}), as many hops as (c)`, host: ip(6), port: two },
+      );
+    }
     for (const t of targets) await waitFor(() => answers(t.host, t.port), 15_000, `${t.what} answers`, () => lab.logs());
     for (const t of targets) console.log(`  ${t.key}: ${t.what}`);
 
@@ -180,6 +203,7 @@ export async function benchMesh(): Promise<void> {
       }
     }
   } finally {
+    for (const p of proxies) p.kill('SIGKILL');
     await lab.cleanup();
   }
   report(runs, reps, durationMs);
@@ -214,7 +238,7 @@ function report(runs: Run[], reps: number, durationMs: number): void {
       'client CPU µs/req': String(median(rs.map((r) => Number(perReq(r.result.clientCpuMs, r.result))))),
     });
   }
-  printTable(`routing mesh vs direct: GET /api of swarmlab/whoami, medians of ${reps} runs of ${durationMs / 1000} s (max: the largest of all runs); load average now ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`, rows);
+  printTable(`routing mesh vs direct: GET /api of swarmlab/whoami, medians of ${reps} runs of ${durationMs / 1000} s (max: the largest of all runs; node CPU leaves out the reference proxies' own); load average now ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`, rows);
 
   const ratios: Row[] = [];
   for (const key of groups.keys()) {
@@ -224,6 +248,7 @@ function report(runs: Run[], reps: number, durationMs: number): void {
     const of = (t: string) => p99.get(`${mode}|${c}|${t}`)! / direct;
     const local = of('mesh-local');
     const remote = of('mesh-remote');
+    const floor = of('proxy-2hops');
     ratios.push({
       connections: mode,
       c,
@@ -231,6 +256,7 @@ function report(runs: Run[], reps: number, durationMs: number): void {
       'mesh on the task node / direct': `${local.toFixed(2)}x`,
       'mesh on a node without a task / direct': `${remote.toFixed(2)}x`,
       'goal <= 2x': local <= 2 && remote <= 2 ? 'met' : 'not met',
+      ...(Number.isFinite(floor) ? { 'ref.: 1 plain proxy / direct': `${of('proxy-1hop').toFixed(2)}x`, 'ref.: 2 plain proxies / direct': `${floor.toFixed(2)}x` } : {}),
     });
   }
   printTable('p99 latency ratio, mesh / direct (medians of the runs)', ratios);

@@ -396,7 +396,7 @@ export class LabController implements LabApi {
       compose: req.compose,
       source: 'compose file',
       env: req.env ?? {},
-      ...(req.dir !== undefined ? { dir: req.dir } : {}),
+      ...(req.files ? givenFiles(req.files) : req.dir !== undefined ? { dir: req.dir } : {}),
       prune: req.prune ?? false,
     });
     for (const w of r.warnings) this.publisher.note({ kind: 'service', severity: 'warning', text: `Stack ${req.name}: ${w.replace(/\n+/g, ' ')}` });
@@ -704,4 +704,24 @@ async function retryOutOfSequence<T>(fn: () => Promise<T>): Promise<T> {
       if (i >= 5 || !/out of sequence/i.test((err as Error).message)) throw err;
     }
   }
+}
+
+/**
+ * Reads a compose file's relative paths from files the page sent along (picked with it), by their
+ * path as written or by file name; nothing is read from this machine's disk for such a deploy.
+ */
+function givenFiles(files: Record<string, string>): { dir: string; read: (full: string) => Promise<Buffer> } {
+  const dir = '/compose';
+  return {
+    dir,
+    read: async (full) => {
+      const rel = full.startsWith(`${dir}/`) ? full.slice(dir.length + 1) : full;
+      const base = rel.split('/').at(-1)!;
+      const text = files[rel] ?? files[`./${rel}`] ?? files[base];
+      if (text === undefined) {
+        throw Object.assign(new Error(`${rel} was not sent with the compose file: pick it together with the compose file`), { code: 'EGIVEN' });
+      }
+      return Buffer.from(text);
+    },
+  };
 }

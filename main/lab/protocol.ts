@@ -293,6 +293,11 @@ export interface StackDeployRequest {
   prune?: boolean;
   /** Where relative paths in the file are (the file's directory, when it was picked from disk). */
   dir?: string;
+  /**
+   * The files the compose file names (secrets, configs, env files), by their path as written in it
+   * or by file name: what a browser can send when the user picks them with the compose file.
+   */
+  files?: Record<string, string>;
   /** Variables for ${VAR} (default: none). */
   env?: Record<string, string>;
 }

@@ -140,6 +140,9 @@ const SCHEMAS: { [M in LabMethod]: z.ZodType<Params<M>, unknown> } = {
     compose: text("a compose file's text", 1 << 20),
     prune: z.boolean({ error: expected('true or false') }).optional(),
     dir: text('a directory', 4_096).optional(),
+    files: z
+      .record(z.string().min(1).max(1_024), z.string().max(1 << 20, { error: 'expected a file of at most 1 MiB' }), { error: expected('an object of file name: contents') })
+      .optional(),
     env: z.record(z.string(), z.string({ error: expected('a string') }), { error: expected('an object of NAME: value') }).optional(),
   }),
   removeStack: strict({ name: text('a stack name such as app', 50) }),

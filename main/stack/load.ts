@@ -104,7 +104,7 @@ export async function loadCompose(text: string, opts: LoadOptions): Promise<Load
   const fileProblems: Problem[] = [];
   const readRelative = async (p: string, at: (string | number)[]): Promise<Buffer | undefined> => {
     if (!path.isAbsolute(p) && opts.dir === undefined) {
-      fileProblems.push({ path: at, message: `cannot read ${JSON.stringify(p)}: the compose file was given as text, so there is no directory to find it in (use an absolute path)` });
+      fileProblems.push({ path: at, message: `cannot read ${JSON.stringify(p)}: the compose file was given as text, so there is no directory to find it in (pick it together with the compose file, or use an absolute path)` });
       return undefined;
     }
     const full = path.resolve(opts.dir ?? '/', p);

@@ -150,7 +150,7 @@ services:
     [
       'an image not in the catalog',
       `${MINIMAL}services:\n  - { name: web, image: "nginx2:1" }\n`,
-      'labs/t.yaml:5:25: services[0].image: no image "nginx2:1" in the lab\'s image catalog (it has alpine, busybox, nginx, redis, swarmlab/crash:latest, swarmlab/web:blue|green|red, swarmlab/whoami:1|2|latest)',
+      'labs/t.yaml:5:25: services[0].image: no image "nginx2:1" in the lab\'s image catalog (it has alpine, busybox, mysql, nginx, redis, swarmlab/crash:latest, swarmlab/web:blue|green|red, swarmlab/whoami:1|2|latest, wordpress)',
     ],
     ['a tag the catalog does not have', `${MINIMAL}services:\n  - { name: web, image: "swarmlab/web:purple" }\n`, 'labs/t.yaml:5:25: services[0].image: no image "swarmlab/web:purple" in the lab\'s image catalog'],
     ['negative replicas', `${MINIMAL}services:\n  - { name: web, image: nginx, replicas: -1 }\n`, 'labs/t.yaml:5:42: services[0].replicas: expected a number of replicas (0 or more), got -1'],

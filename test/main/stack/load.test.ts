@@ -86,7 +86,7 @@ describe('loadCompose: bad files', () => {
 
   it('refuses a relative file when the compose file came as text without a directory', async () => {
     await expect(loadCompose('services:\n  web: {image: nginx}\nsecrets:\n  pw: {file: pw.txt}\n', { source: 'compose file', env: {} })).rejects.toThrow(
-      'compose file:4:14: secrets.pw.file: cannot read "pw.txt": the compose file was given as text, so there is no directory to find it in (use an absolute path)',
+      'compose file:4:14: secrets.pw.file: cannot read "pw.txt": the compose file was given as text, so there is no directory to find it in (pick it together with the compose file, or use an absolute path)',
     );
   });
 });

@@ -37,8 +37,17 @@ describe('swarmlab stack', () => {
     expect(await swarmlab('stack', 'ls')).toEqual({ code: 0, out: 'NAME   SERVICES\napp    1\n', err: '' });
     const services = await swarmlab('stack', 'services', 'app');
     expect(services.out).toMatch(/^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS\n\w{12}\s+app_web\s+replicated\s+\d\/2\s+swarmlab\/whoami:1\n$/);
-    const ps = await swarmlab('stack', 'ps', 'app');
-    expect(ps.out.split('\n').filter((l) => / app_web\.\d /.test(l))).toHaveLength(2);
+    // The orchestrator makes the tasks just after the service: ps shows them once it has.
+    let rows: string[] = [];
+    await waitFor(
+      async () => {
+        rows = (await swarmlab('stack', 'ps', 'app')).out.split('\n').filter((l) => / app_web\.\d /.test(l));
+        return rows.length === 2;
+      },
+      15_000,
+      'stack ps lists the two tasks',
+    );
+    expect(rows).toHaveLength(2);
     expect(await swarmlab('stack', 'rm', 'app')).toEqual({ code: 0, out: 'Removing service app_web\nRemoving network app_default\n', err: '' });
     expect(await swarmlab('stack', 'rm', 'app')).toEqual({ code: 0, out: '', err: 'Nothing found in stack: app\n' });
   }, 60_000);

@@ -59,6 +59,10 @@ export class Reader {
     return hi * TWO_32 + this.buf.readUInt32LE(at);
   }
 
+  skip(n: number): void {
+    this.take(n);
+  }
+
   /** A copy, so that decoded data does not pin the (possibly large) file buffer. */
   bytes(n: number): Uint8Array {
     const at = this.take(n);

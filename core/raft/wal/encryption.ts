@@ -13,8 +13,13 @@
 //
 // The key id lets a reader tell "encrypted with another key" (the key file was replaced or lost)
 // from "tampered with" (the tag does not verify under the right key). The associated data is
-// where the blob lives (for a WAL record: its segment and offset), so a record copied elsewhere
+// where the blob lives (for a WAL frame: its segment and offset), so a frame copied elsewhere
 // in the log does not verify either.
+//
+// The cost of a seal is mostly Node's per-call cipher setup (createCipheriv: several
+// microseconds), not AES-GCM itself (GB/s with AES-NI): so the WAL seals a batch of records at a
+// time (record.ts), not each record. The KeyObject is made once per key; a cipher object cannot be
+// reused for another nonce in Node, so nothing more per key is kept.
 
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
@@ -83,8 +88,8 @@ export interface CrypterOptions {
 
 /**
  * Random nonces drawn from a pool of random bytes refilled 64 KiB at a time: a randomBytes() call
- * per record would cost more than the encryption itself. Still a fresh random 96-bit nonce per
- * record, which is safe for 2^32 records per key (NIST SP 800-38D).
+ * per seal would cost more than sealing a small record. Still a fresh random 96-bit nonce per
+ * seal (a WAL batch frame, a snapshot), which is safe for 2^32 seals per key (NIST SP 800-38D).
  */
 class NoncePool {
   private pool = Buffer.alloc(0);
@@ -155,7 +160,9 @@ export class AesGcmCrypter implements Encrypter, Decrypter {
     decipher.setAuthTag(tag);
     const body = decipher.update(buf.subarray(HEADER_BYTES + NONCE_BYTES, buf.length - TAG_BYTES));
     try {
-      return Buffer.concat([body, decipher.final()]);
+      const rest = decipher.final();
+      // GCM is a stream mode: final() verifies the tag and returns nothing; no copy of the body.
+      return rest.length === 0 ? body : Buffer.concat([body, rest]);
     } catch {
       throw new DecryptError('unauthentic', 'encrypted data fails authentication (it was altered, or moved from where it was written)');
     }

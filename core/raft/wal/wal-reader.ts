@@ -7,7 +7,7 @@ import { DecryptError, noKeyDecrypter, type Decrypter } from './encryption.ts';
 import { WalCorruptError, WalKeyError } from './errors.ts';
 import { hasValidFrameAfter, readFrame } from './frame.ts';
 import { LogReplay } from './log-replay.ts';
-import { decodeFrameRecord, WAL_FORMAT_VERSION, type WalRecord } from './record.ts';
+import { decodeFrameRecords, WAL_FORMAT_VERSION, type WalRecord } from './record.ts';
 import { listSegments, type Segment } from './segments.ts';
 
 /** The end of the last segment, cut short by a crash in the middle of a write. */
@@ -28,7 +28,10 @@ export interface WalContents {
   tornTail?: TornTail;
   /** Where the first entry replayed was found, for error messages. */
   firstEntryAt?: { file: string; offset: number };
-  /** Records read that were encrypted, and that were not (written before encryption was on). */
+  /**
+   * Records read that were encrypted (each record of a sealed batch counted), and that were not
+   * (written before encryption was on).
+   */
   sealedRecords: number;
   plainRecords: number;
 }
@@ -68,10 +71,10 @@ function replaySegment(segment: Segment, buf: Buffer, isLast: boolean, contents:
       const where = isLast ? 'with valid records after it' : 'in a segment that is not the last';
       throw new WalCorruptError(segment.path, offset, `${frame.reason}, ${where}`);
     }
-    let record: WalRecord;
+    let records: WalRecord[];
     let sealed: boolean;
     try {
-      ({ record, sealed } = decodeFrameRecord(frame.type, buf, frame.payloadStart, frame.end, {
+      ({ records, sealed } = decodeFrameRecords(frame.type, buf, frame.payloadStart, frame.end, {
         decrypter,
         seq: segment.seq,
         offset,
@@ -85,20 +88,25 @@ function replaySegment(segment: Segment, buf: Buffer, isLast: boolean, contents:
       throw new WalCorruptError(segment.path, offset, `a record with a valid CRC does not decode: ${err.message}`);
     }
     if (sealed) {
-      contents.sealedRecords++;
+      contents.sealedRecords += records.length;
     } else if (contents.sealedRecords > 0) {
       // Records are only ever written unencrypted before encryption is turned on, never after.
       throw new WalCorruptError(segment.path, offset, 'an unencrypted record after encrypted ones (something other than this storage wrote it)');
     } else {
       contents.plainRecords++;
     }
-    const problem = offset === 0 ? checkHeader(record, segment) : record.type === 'segment' ? 'a second segment header' : undefined;
-    if (problem) throw new WalCorruptError(segment.path, offset, problem);
-    if (record.type === 'entry' && contents.firstEntryAt === undefined) {
-      contents.firstEntryAt = { file: segment.path, offset };
+    for (const [i, record] of records.entries()) {
+      // In a batch, which record: the frame's offset alone would not say.
+      const which = records.length > 1 ? ` (record ${i + 1} of the sealed batch)` : '';
+      const first = offset === 0 && i === 0;
+      const problem = first ? checkHeader(record, segment) : record.type === 'segment' ? 'a second segment header' : undefined;
+      if (problem) throw new WalCorruptError(segment.path, offset, problem + which);
+      if (record.type === 'entry' && contents.firstEntryAt === undefined) {
+        contents.firstEntryAt = { file: segment.path, offset };
+      }
+      const gap = contents.replay.apply(record);
+      if (gap) throw new WalCorruptError(segment.path, offset, gap + which);
     }
-    const gap = contents.replay.apply(record);
-    if (gap) throw new WalCorruptError(segment.path, offset, gap);
     offset = frame.end;
   }
   if (offset === 0 && !isLast) throw new WalCorruptError(segment.path, 0, 'an empty segment that is not the last');

@@ -1,16 +1,21 @@
 // The child process of crash.test.ts: appends to a DiskStorage until it is killed, printing
 // `ack <lastIndex> <commit>` each time a save has resolved (that is, is on disk).
 //
-// usage: node crash-writer.mjs <dir> <seed> <segmentBytes>
+// usage: node crash-writer.mjs <dir> <seed> <segmentBytes> [<data encryption key, hex>]
 
 import { seededRandom } from '../../../../core/random.ts';
 import type { Entry } from '../../../../core/raft/types.ts';
-import { DiskStorage } from '../../../../core/raft/wal/index.ts';
+import { AesGcmCrypter, DiskStorage } from '../../../../core/raft/wal/index.ts';
 import { doomedEntry, isDoomed, realEntry, snapshotAt, termFor } from './crash-log.ts';
 
-const [dir, seedArg, segmentArg] = process.argv.slice(2);
+const [dir, seedArg, segmentArg, keyArg] = process.argv.slice(2);
 const rng = seededRandom(Number(seedArg));
-const storage = new DiskStorage({ dir: dir!, segmentBytes: Number(segmentArg) });
+const crypter = keyArg ? new AesGcmCrypter(Buffer.from(keyArg, 'hex')) : undefined;
+const storage = new DiskStorage({
+  dir: dir!,
+  segmentBytes: Number(segmentArg),
+  encryption: crypter && { encrypter: crypter, decrypter: crypter },
+});
 const state = await storage.load();
 
 // Continue after the last real entry, overwriting any doomed suffix a crash left behind.

@@ -8,14 +8,23 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom, type Random } from '../../../../core/random.ts';
-import { DiskStorage } from '../../../../core/raft/wal/index.ts';
+import { AesGcmCrypter, DiskStorage, generateDek } from '../../../../core/raft/wal/index.ts';
 import { encodeRecords } from '../../../../core/raft/wal/record.ts';
 import { isDoomed, realEntry, snapshotAt } from './crash-log.ts';
 import { makeTempDir } from './helpers.ts';
 
 const KILLS = 120;
+/** Fewer with encryption: the same code but for the sealing of each write. */
+const ENCRYPTED_KILLS = 60;
 /** What the checks came across, to make sure the runs covered what they are meant to. */
-const seen = { tornTails: 0, snapshots: 0, segments: 0 };
+let seen = { tornTails: 0, snapshots: 0, segments: 0 };
+/** With encryption at rest (the key is given to every writer and to the checks), or not. */
+let key: Buffer | undefined;
+const encryption = () => {
+  if (!key) return undefined;
+  const crypter = new AesGcmCrypter(key);
+  return { encrypter: crypter, decrypter: crypter };
+};
 const DEADLINE_MS = 15_000;
 
 let workDir: string;
@@ -55,7 +64,8 @@ interface Acked {
 
 /** Runs one writer until it is killed; returns what it acknowledged before dying. */
 async function runAndKill(stateDir: string, rng: Random, seed: number, acked: Acked): Promise<void> {
-  const proc = spawn(process.execPath, [writerScript, stateDir, String(seed), String(16 * 1024)], {
+  const args = [writerScript, stateDir, String(seed), String(16 * 1024), ...(key ? [key.toString('hex')] : [])];
+  const proc = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = proc;
@@ -126,7 +136,9 @@ async function tearTail(stateDir: string, rng: Random): Promise<void> {
   const walDir = join(stateDir, 'wal');
   const last = (await readdir(walDir)).filter((n) => n.endsWith('.wal')).sort().at(-1);
   if (!last) return;
-  const record = encodeRecords([{ type: 'entry', entry: { ...realEntry(1), index: 2 ** 40 } }]);
+  const records = [{ type: 'entry' as const, entry: { ...realEntry(1), index: 2 ** 40 } }];
+  const crypt = encryption();
+  const record = encodeRecords(records, crypt && { encrypter: crypt.encrypter, seq: 1, offset: 0 });
   const kind = rng.int(3);
   let tail: Buffer;
   if (kind === 0) {
@@ -142,7 +154,7 @@ async function tearTail(stateDir: string, rng: Random): Promise<void> {
 
 /** Loads the state dir and checks it holds everything acknowledged, and nothing inconsistent. */
 async function check(stateDir: string, acked: Acked, torn: boolean): Promise<void> {
-  const storage = new DiskStorage({ dir: stateDir, segmentBytes: 16 * 1024 });
+  const storage = new DiskStorage({ dir: stateDir, segmentBytes: 16 * 1024, encryption: encryption() });
   const state = await storage.load();
   await storage.close();
   if (torn) expect(storage.recovery?.tornTail, 'the torn tail was not reported').toBeDefined();
@@ -174,28 +186,36 @@ async function check(stateDir: string, acked: Acked, torn: boolean): Promise<voi
 describe('DiskStorage under SIGKILL', () => {
   // 120 real processes, each started and killed: minutes when the machine is busy with the rest
   // of the suite, so the limit is generous (the work is fixed, not the time).
-  it(`keeps every acknowledged entry across ${KILLS} kills`, async () => {
-    const seed = Number(process.env.WAL_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 32));
-    const rng = seededRandom(seed);
-    const stateDir = join(workDir, 'state');
-    const acked: Acked = { index: 0, commit: 0 };
-    try {
-      for (let kill = 0; kill < KILLS; kill++) {
-        await runAndKill(stateDir, rng, seed + kill, acked);
-        const torn = rng.next() < 0.2;
-        if (torn) await tearTail(stateDir, rng);
-        await check(stateDir, acked, torn);
+  for (const [mode, kills] of [
+    ['', KILLS],
+    [', encrypted at rest', ENCRYPTED_KILLS],
+  ] as const) {
+    it(`keeps every acknowledged entry across ${kills} kills${mode}`, async () => {
+      const seed = Number(process.env.WAL_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 32));
+      const rng = seededRandom(seed);
+      const stateDir = join(workDir, 'state');
+      const acked: Acked = { index: 0, commit: 0 };
+      seen = { tornTails: 0, snapshots: 0, segments: 0 };
+      key = mode ? generateDek() : undefined;
+      try {
+        for (let kill = 0; kill < kills; kill++) {
+          await runAndKill(stateDir, rng, seed + kill, acked);
+          const torn = rng.next() < 0.2;
+          if (torn) await tearTail(stateDir, rng);
+          await check(stateDir, acked, torn);
+        }
+      } catch (err) {
+        (err as Error).message = `[WAL_CRASH_SEED=${seed}] ${(err as Error).message}`;
+        throw err;
+      } finally {
+        await rm(stateDir, { recursive: true, force: true });
+        key = undefined;
       }
-    } catch (err) {
-      (err as Error).message = `[WAL_CRASH_SEED=${seed}] ${(err as Error).message}`;
-      throw err;
-    } finally {
-      await rm(stateDir, { recursive: true, force: true });
-    }
-    // The runs did real work: many segments' worth of entries, torn tails, snapshots.
-    expect(acked.index).toBeGreaterThan(1000);
-    expect(seen.segments).toBeGreaterThan(2);
-    expect(seen.tornTails).toBeGreaterThan(0);
-    expect(seen.snapshots).toBeGreaterThan(0);
-  }, 300_000);
+      // The runs did real work: many segments' worth of entries, torn tails, snapshots.
+      expect(acked.index).toBeGreaterThan((1000 * kills) / KILLS);
+      expect(seen.segments).toBeGreaterThan(2);
+      expect(seen.tornTails).toBeGreaterThan(0);
+      expect(seen.snapshots).toBeGreaterThan(0);
+    }, 300_000);
+  }
 });

@@ -1,7 +1,7 @@
 // DiskStorage with encryption at rest: nothing of the store's content on disk in the clear,
 // state read back after reopening, and key problems and tampering reported as such.
 
-import { appendFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,8 +17,9 @@ import {
 } from '../../../../core/raft/wal/index.ts';
 import { DekFile } from '../../../../core/raft/wal/dek-file.ts';
 import { FRAME_HEADER_BYTES } from '../../../../core/raft/wal/frame.ts';
-import { encodeRecords } from '../../../../core/raft/wal/record.ts';
-import { makeTempDir, recordOffsets } from './helpers.ts';
+import { encodeRecords, SEALED_BATCH_TYPE, type WalRecord } from '../../../../core/raft/wal/record.ts';
+import { segmentFileName } from '../../../../core/raft/wal/segments.ts';
+import { encodeSealedEach, makeTempDir, recordOffsets } from './helpers.ts';
 
 const SECRET = 'swarmlab-TOP-SECRET-db-password-4711';
 const SECRET_B64 = Buffer.from(SECRET).toString('base64');
@@ -114,33 +115,66 @@ describe('DiskStorage encrypted at rest', () => {
     expect(state.entries.map((e) => e.index)).toEqual([16, 17, 18, 19, 20]);
   });
 
-  it('keeps torn-write recovery: a cut record at the end is cut off, the rest read', async () => {
-    const { storage } = await openStorage();
-    await storage.save(hs(1, 3), [secretEntry(1), secretEntry(2), secretEntry(3)]);
-    await storage.close();
-    const [file] = await walFiles();
-    const { offsets, size } = await recordOffsets(file!);
-    const { truncate } = await import('node:fs/promises');
-    await truncate(file!, offsets.at(-2)! + 20); // in the middle of entry 3 (hard state after it)
-    const { storage: again, state } = await openStorage();
-    expect(state.entries.map((e) => e.index)).toEqual([1, 2]);
-    expect(again.recovery?.tornTail?.problem).toMatch(/incomplete record/);
-    expect(size).toBeGreaterThan(offsets.at(-2)! + 20);
-    await again.save(hs(1, 3), [secretEntry(3)]);
-    await again.close();
-    expect((await openStorage()).state.entries.map((e) => e.index)).toEqual([1, 2, 3]);
-  });
-
-  it('finds tampering with a record, even with its CRC made good again', async () => {
+  it('writes each save as one sealed batch frame', async () => {
     const { storage } = await openStorage();
     await storage.save(hs(1, 3), [secretEntry(1), secretEntry(2), secretEntry(3)]);
     await storage.close();
     const [file] = await walFiles();
     const { offsets } = await recordOffsets(file!);
     const buf = await readFile(file!);
-    const at = offsets[2]!; // entry 1
+    // The segment header and hard state, then the three entries and the hard state.
+    expect(offsets.map((at) => buf[at + 4])).toEqual([SEALED_BATCH_TYPE, SEALED_BATCH_TYPE]);
+  });
+
+  it('keeps torn-write recovery: a torn last frame is cut off whole, every record of the frames before it kept', async () => {
+    const { storage } = await openStorage();
+    await storage.save(hs(1, 2), [secretEntry(1), secretEntry(2)]);
+    await storage.save(hs(1, 3), [secretEntry(3)]);
+    await storage.close();
+    const [file] = await walFiles();
+    const { offsets, size } = await recordOffsets(file!);
+    expect(offsets).toHaveLength(3);
+    expect(size).toBeGreaterThan(offsets[2]! + 20);
+    await truncate(file!, offsets[2]! + 20); // in the middle of the frame of entry 3 and its hard state
+    const { storage: again, state } = await openStorage();
+    expect(state.entries.map((e) => e.index)).toEqual([1, 2]);
+    expect(state.hardState).toEqual(hs(1, 2));
+    expect(again.recovery?.tornTail).toMatchObject({ file, offset: offsets[2], problem: expect.stringMatching(/incomplete record/) });
+    await again.save(hs(1, 3), [secretEntry(3)]);
+    await again.close();
+    expect((await openStorage()).state.entries.map((e) => e.index)).toEqual([1, 2, 3]);
+  });
+
+  it('a write larger than a frame: a torn last frame loses its records only', async () => {
+    const { storage } = await openStorage();
+    await storage.save(hs(1, 1), [secretEntry(1)]);
+    await storage.save(hs(1, 600), Array.from({ length: 599 }, (_, i) => secretEntry(i + 2)));
+    await storage.close();
+    const [file] = await walFiles();
+    const { offsets } = await recordOffsets(file!);
+    expect(offsets.length).toBeGreaterThanOrEqual(4); // 599 entries of ~300 bytes: 3 frames or more
+    await truncate(file!, offsets.at(-1)! + 100);
+    const { storage: again, state } = await openStorage();
+    const kept = state.entries.map((e) => e.index);
+    expect(kept[0]).toBe(1);
+    expect(kept.length).toBeGreaterThan(100);
+    expect(kept.length).toBeLessThan(600);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => i + 1));
+    expect(texts(state.entries)).toEqual(texts(kept.map((i) => secretEntry(i))));
+    expect(again.recovery?.tornTail?.offset).toBe(offsets.at(-1));
+  });
+
+  it('finds tampering with a frame, even with its CRC made good again: the file and offset named', async () => {
+    const { storage } = await openStorage();
+    await storage.save(hs(1, 3), [secretEntry(1), secretEntry(2), secretEntry(3)]);
+    await storage.save(hs(1, 4), [secretEntry(4)]);
+    await storage.close();
+    const [file] = await walFiles();
+    const { offsets } = await recordOffsets(file!);
+    const buf = await readFile(file!);
+    const at = offsets[1]!; // entries 1 to 3
     const payloadEnd = at + FRAME_HEADER_BYTES + buf.readUInt32LE(at);
-    buf[at + FRAME_HEADER_BYTES + 30]! ^= 0x04;
+    buf[at + FRAME_HEADER_BYTES + 300]! ^= 0x04;
     buf.writeUInt32LE(crc32(buf.subarray(at + FRAME_HEADER_BYTES, payloadEnd), crc32(buf.subarray(at, at + 8))), at + 8);
     await writeFile(file!, buf);
     const err = await openStorage().catch((e: unknown) => e);
@@ -150,15 +184,33 @@ describe('DiskStorage encrypted at rest', () => {
     expect((err as Error).message).toMatch(/a record with a valid CRC cannot be decrypted: encrypted data fails authentication/);
   });
 
-  it('finds a record moved: a copy of an earlier one appended, CRC and all', async () => {
+  it('finds a frame moved: a copy of an earlier one appended, CRC and all', async () => {
     const { storage } = await openStorage();
     await storage.save(hs(1, 2), [secretEntry(1), secretEntry(2)]);
     await storage.close();
     const [file] = await walFiles();
-    const { offsets } = await recordOffsets(file!);
+    const { offsets, size } = await recordOffsets(file!);
     const buf = await readFile(file!);
-    await appendFile(file!, buf.subarray(offsets[2]!, offsets[3]!)); // entry 1 again, at the end
-    await expect(openStorage()).rejects.toThrow(/fails authentication \(it was altered, or moved/);
+    await appendFile(file!, buf.subarray(offsets[1]!, size)); // entries 1 and 2 again, at the end
+    const err = await openStorage().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WalCorruptError);
+    expect((err as WalCorruptError).offset).toBe(size);
+    expect((err as Error).message).toMatch(/fails authentication \(it was altered, or moved/);
+  });
+
+  it('finds frames of the same length swapped', async () => {
+    const { storage } = await openStorage();
+    await storage.save(hs(1, 1), [secretEntry(1)]);
+    await storage.save(hs(1, 2), [secretEntry(2)]);
+    await storage.close();
+    const [file] = await walFiles();
+    const { offsets, size } = await recordOffsets(file!);
+    const buf = await readFile(file!);
+    const a = buf.subarray(offsets[1]!, offsets[2]!);
+    const b = buf.subarray(offsets[2]!, size);
+    expect(a.length).toBe(b.length);
+    await writeFile(file!, Buffer.concat([buf.subarray(0, offsets[1]!), b, a]));
+    await expect(openStorage()).rejects.toThrow(`WAL corrupt: ${file} at offset ${offsets[1]}: a record with a valid CRC cannot be decrypted`);
   });
 
   it('refuses an unencrypted record after encrypted ones', async () => {
@@ -238,6 +290,66 @@ describe('DiskStorage encrypted at rest', () => {
     const { encodeSnapshot } = await import('../../../../core/raft/wal/snapshot-files.ts');
     await writeFile(join(snapDir, snapName!), encodeSnapshot(snapshotAt(2, 1), other));
     await expect(openStorage()).rejects.toThrow(`Cannot decrypt ${join(snapDir, snapName!)}: it was encrypted with data encryption key ${other.keyId}`);
+  });
+});
+
+describe('a WAL encrypted one record per frame (before sealed batches)', () => {
+  async function writeLegacyWal(): Promise<string> {
+    await mkdir(join(dir, 'wal'), { recursive: true });
+    const file = join(dir, 'wal', segmentFileName(1, 1));
+    const records: WalRecord[] = [
+      { type: 'segment', version: 1, seq: 1, firstIndex: 1 },
+      { type: 'hardState', hardState: hs(1, 0) },
+      ...[1, 2, 3].map((i): WalRecord => ({ type: 'entry', entry: secretEntry(i) })),
+      { type: 'hardState', hardState: hs(1, 3) },
+    ];
+    await writeFile(file, encodeSealedEach(records, { encrypter: crypter, seq: 1, offset: 0 }));
+    return file;
+  }
+
+  it('is read, and continued with sealed batches', async () => {
+    const file = await writeLegacyWal();
+    const { storage, state } = await openStorage();
+    expect(state.entries.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(texts(state.entries)).toEqual(texts([1, 2, 3].map((i) => secretEntry(i))));
+    expect(state.hardState).toEqual(hs(1, 3));
+    expect(storage.recovery?.encrypted).toBeUndefined();
+    await storage.save(hs(1, 4), [secretEntry(4)]);
+    await storage.close();
+    const { offsets } = await recordOffsets(file);
+    const buf = await readFile(file);
+    expect(offsets.map((at) => buf[at + 4])).toEqual([16, 16, 16, 16, 16, 16, SEALED_BATCH_TYPE]);
+    const { state: after } = await openStorage();
+    expect(after.entries.map((e) => e.index)).toEqual([1, 2, 3, 4]);
+    expect(after.hardState).toEqual(hs(1, 4));
+    expect(await filesWithSecret()).toEqual([]);
+  });
+
+  it('tampering and moved records are still found, a torn one cut off', async () => {
+    const file = await writeLegacyWal();
+    const good = await readFile(file);
+    const { offsets } = await recordOffsets(file);
+    const bad = Buffer.from(good);
+    const at = offsets[3]!; // entry 2
+    bad[at + FRAME_HEADER_BYTES + 40]! ^= 0x10;
+    bad.writeUInt32LE(crc32(bad.subarray(at + FRAME_HEADER_BYTES, offsets[4]!), crc32(bad.subarray(at, at + 8))), at + 8);
+    await writeFile(file, bad);
+    await expect(openStorage()).rejects.toThrow(`WAL corrupt: ${file} at offset ${at}: a record with a valid CRC cannot be decrypted`);
+    await writeFile(file, Buffer.concat([good, good.subarray(offsets[2]!, offsets[3]!)]));
+    await expect(openStorage()).rejects.toThrow(`WAL corrupt: ${file} at offset ${good.length}: a record with a valid CRC cannot be decrypted`);
+    await writeFile(file, good.subarray(0, offsets[4]! + 10));
+    const { storage, state } = await openStorage();
+    expect(state.entries.map((e) => e.index)).toEqual([1, 2]);
+    expect(storage.recovery?.tornTail?.offset).toBe(offsets[4]);
+  });
+
+  it('with another key: the same WalKeyError', async () => {
+    const file = await writeLegacyWal();
+    const wrong = new AesGcmCrypter(generateDek(), { source: 'the key in other.dek', help: 'Put back the right key file' });
+    await expect(openStorage({ encryption: { encrypter: wrong, decrypter: wrong } })).rejects.toThrow(
+      `Cannot decrypt ${file}: it was encrypted with data encryption key ${crypter.keyId}, but the key in other.dek is key ${wrong.keyId}. Put back the right key file`,
+    );
+    await expect(openStorage({})).rejects.toThrow(`Cannot decrypt ${file}: it is encrypted, and no data encryption key was given`);
   });
 });
 

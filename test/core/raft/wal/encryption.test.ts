@@ -1,5 +1,5 @@
-// The encryption layer on its own: AES-GCM sealing, sealed WAL records, sealed snapshots, and
-// the key file.
+// The encryption layer on its own: AES-GCM sealing, sealed WAL batches (and the one-record
+// sealed frames written before them), sealed snapshots, and the key file.
 
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,11 +13,19 @@ import {
   noKeyDecrypter,
   SEAL_OVERHEAD,
 } from '../../../../core/raft/wal/encryption.ts';
-import { readFrame } from '../../../../core/raft/wal/frame.ts';
-import { decodeFrameRecord, encodeRecords, SEALED_RECORD_TYPE, type WalRecord } from '../../../../core/raft/wal/record.ts';
+import { FRAME_HEADER_BYTES, readFrame, sealFrame } from '../../../../core/raft/wal/frame.ts';
+import {
+  decodeFrameRecords,
+  encodeRecords,
+  recordAad,
+  SEALED_BATCH_BYTES,
+  SEALED_BATCH_TYPE,
+  SEALED_RECORD_TYPE,
+  type WalRecord,
+} from '../../../../core/raft/wal/record.ts';
 import { decodeSnapshot, encodeSnapshot } from '../../../../core/raft/wal/snapshot-files.ts';
 import { DecodeError } from '../../../../core/raft/wal/binary.ts';
-import { makeTempDir } from './helpers.ts';
+import { encodeSealedEach, makeTempDir } from './helpers.ts';
 
 const SECRET = 'correct horse battery staple';
 const text = (s: string) => new TextEncoder().encode(s);
@@ -91,27 +99,44 @@ describe('sealed WAL records', () => {
     { type: 'entry', entry: { term: 2, index: 11, type: 'conf', data: new Uint8Array() } },
     { type: 'snapshot', index: 20, term: 3 },
   ];
+  const entryOf = (index: number, size: number): WalRecord => ({
+    type: 'entry',
+    entry: { term: 1, index, type: 'normal', data: new Uint8Array(size).fill(index & 0xff) },
+  });
 
+  /** Decodes every frame; returns the records, and the types and lengths of the frames. */
   function decodeAll(buf: Buffer, base: number, seq = 3, decrypter = c) {
     const out: WalRecord[] = [];
+    const frames: { type: number; length: number; records: number }[] = [];
     let at = 0;
     while (at < buf.length) {
       const f = readFrame(buf, at);
       if (!f.ok) throw new Error(f.reason);
-      expect(f.type).toBe(SEALED_RECORD_TYPE);
-      const { record, sealed } = decodeFrameRecord(f.type, buf, f.payloadStart, f.end, { decrypter, seq, offset: base + at });
+      const { records: rs, sealed } = decodeFrameRecords(f.type, buf, f.payloadStart, f.end, { decrypter, seq, offset: base + at });
       expect(sealed).toBe(true);
-      out.push(record);
+      out.push(...rs);
+      frames.push({ type: f.type, length: f.end - at, records: rs.length });
       at = f.end;
     }
-    return out;
+    return { records: out, frames };
   }
 
-  it('round-trip every record type, sealed to their segment and offset', () => {
+  /** A sealed batch frame at offset 0 of segment 3 whose plaintext is `plain`, whatever it is. */
+  function batchFrame(plain: Buffer): Buffer {
+    const sealed = c.encrypt(plain, recordAad(3, 0));
+    const buf = Buffer.alloc(FRAME_HEADER_BYTES + sealed.length);
+    sealed.copy(buf, FRAME_HEADER_BYTES);
+    sealFrame(buf, 0, SEALED_BATCH_TYPE, sealed.length);
+    return buf;
+  }
+
+  it('round-trip every record type, sealed together in one frame to their segment and offset', () => {
     const buf = encodeRecords(records, { encrypter: c, seq: 3, offset: 4096 });
     expect(buf.includes(Buffer.from(SECRET))).toBe(false);
     expect(buf.includes(Buffer.from('node-a'))).toBe(false);
-    expect(decodeAll(buf, 4096)).toEqual(records);
+    const { records: back, frames } = decodeAll(buf, 4096);
+    expect(back).toEqual(records);
+    expect(frames).toEqual([{ type: SEALED_BATCH_TYPE, length: buf.length, records: records.length }]);
   });
 
   it('do not open at another offset or in another segment', () => {
@@ -120,12 +145,60 @@ describe('sealed WAL records', () => {
     expect(() => decodeAll(buf, 100, 4)).toThrow(/fails authentication/);
   });
 
+  it('a large write is cut into frames of at most 64 KiB of records, each sealed to its own offset; a larger record goes alone', () => {
+    const rs = [
+      ...Array.from({ length: 1500 }, (_, i) => entryOf(i + 1, 100)),
+      entryOf(1501, 70_000),
+      entryOf(1502, 10),
+    ];
+    // Deep equality byte by byte is slow: compare the entries' data as buffers.
+    const summary = (r: WalRecord) => (r.type === 'entry' ? `${r.entry.index} ${Buffer.from(r.entry.data).toString('hex')}` : r.type);
+    const buf = encodeRecords(rs, { encrypter: c, seq: 3, offset: 512 });
+    const { records: back, frames } = decodeAll(buf, 512);
+    expect(back.map(summary)).toEqual(rs.map(summary));
+    expect(frames.every((f) => f.type === SEALED_BATCH_TYPE)).toBe(true);
+    expect(frames.map((f) => f.records)).toEqual([...Array.from({ length: frames.length - 2 }, () => expect.any(Number)), 1, 1]);
+    expect(frames.length).toBeGreaterThanOrEqual(5); // 1500 x ~122 bytes: at least 3 frames, then the large one, then the last
+    for (const f of frames.slice(0, -2)) expect(f.length).toBeLessThanOrEqual(SEALED_BATCH_BYTES + FRAME_HEADER_BYTES + SEAL_OVERHEAD);
+    expect(frames.at(-2)!.length).toBeGreaterThan(70_000);
+    // The second frame does not open where the first one was.
+    const second = buf.subarray(frames[0]!.length);
+    expect(() => decodeAll(second, 512)).toThrow(/fails authentication/);
+    expect(decodeAll(second, 512 + frames[0]!.length).records.map(summary)).toEqual(rs.slice(frames[0]!.records).map(summary));
+  });
+
+  it('sealed one record per frame (as written before batches) still decode', () => {
+    const buf = encodeSealedEach(records, { encrypter: c, seq: 3, offset: 4096 });
+    const { records: back, frames } = decodeAll(buf, 4096);
+    expect(back).toEqual(records);
+    expect(frames.map((f) => [f.type, f.records])).toEqual(records.map(() => [SEALED_RECORD_TYPE, 1]));
+    expect(() => decodeAll(buf, 4097)).toThrow(/fails authentication/);
+  });
+
+  it('a batch whose content is not ours says which record', () => {
+    const good = Buffer.from([4, 16, 0, 0, 0, ...Buffer.alloc(16)]); // a snapshot marker
+    const decode = (buf: Buffer) => decodeAll(buf, 0);
+    expect(() => decode(batchFrame(Buffer.alloc(0)))).toThrow('an empty sealed batch');
+    expect(() => decode(batchFrame(Buffer.concat([good, Buffer.from([9, 0, 0, 0, 0])])))).toThrow(
+      'record 2 of the sealed batch: unknown record type 9',
+    );
+    expect(() => decode(batchFrame(Buffer.concat([good, Buffer.from([4, 99, 0, 0, 0, 1])])))).toThrow(
+      'record 2 of the sealed batch: its length is 99 bytes, but only 1 are left in the batch',
+    );
+    expect(() => decode(batchFrame(Buffer.concat([good, Buffer.from([4, 0])])))).toThrow(/record 2 of the sealed batch: needs 4 more bytes/);
+    expect(() => decode(batchFrame(Buffer.from([SEALED_BATCH_TYPE, 0, 0, 0, 0])))).toThrow(
+      'record 1 of the sealed batch: a sealed record inside a sealed batch',
+    );
+    expect(() => decode(batchFrame(Buffer.from([4, 15, 0, 0, 0, ...Buffer.alloc(15)])))).toThrow(DecodeError);
+    expect(decode(batchFrame(good)).records).toEqual([{ type: 'snapshot', index: 0, term: 0 }]);
+  });
+
   it('unsealed records still decode, and say they were not sealed', () => {
     const buf = encodeRecords(records.slice(2, 3));
     const f = readFrame(buf, 0);
     if (!f.ok) throw new Error(f.reason);
-    expect(decodeFrameRecord(f.type, buf, f.payloadStart, f.end, { decrypter: c, seq: 1, offset: 0 })).toEqual({
-      record: records[2],
+    expect(decodeFrameRecords(f.type, buf, f.payloadStart, f.end, { decrypter: c, seq: 1, offset: 0 })).toEqual({
+      records: [records[2]],
       sealed: false,
     });
   });

@@ -5,6 +5,7 @@
 // logs`, its exit code, and `docker stop`'s semantics: the stop signal, then a kill after the grace.
 
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:net';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -69,6 +70,8 @@ interface Entry {
   killTimer?: Timer;
   scratch?: string;
   endpoints: TaskEndpoint[];
+  /** A built-in program's servers by container port: the data plane hands them connections directly. */
+  servers: Map<number, Server>;
 }
 
 export class ProcessExecutor implements Executor {
@@ -110,6 +113,7 @@ export class ProcessExecutor implements Executor {
       exited,
       resolveExit,
       endpoints: [],
+      servers: new Map(),
     });
   }
 
@@ -184,6 +188,12 @@ export class ProcessExecutor implements Executor {
     return [...(this.entries.get(taskId)?.endpoints ?? [])];
   }
 
+  /** A built-in program's server for its container port, while it listens (none for real processes). */
+  server(taskId: string, containerPort: number): Server | undefined {
+    const e = this.entries.get(taskId);
+    return e?.phase === 'running' ? e.servers.get(containerPort) : undefined;
+  }
+
   /** The environment the task runs (or would run) with, as NAME=value entries. */
   environment(taskId: string): string[] | undefined {
     return this.entries.get(taskId)?.config.env.slice();
@@ -223,7 +233,10 @@ export class ProcessExecutor implements Executor {
         clock: this.clock,
         output,
         bindAddress: (containerPort) => this.listen({ identity: e.config.identity, env, containerPort }),
-        onListening: (containerPort, address) => e.endpoints.push({ containerPort, ...address }),
+        onListening: (containerPort, address, server) => {
+          e.endpoints.push({ containerPort, ...address });
+          e.servers.set(containerPort, server);
+        },
         ...(this.opts.network ? { net: this.opts.network(e.task) } : {}),
         files: this.opts.files?.(e.task) ?? new Map(),
       });
@@ -259,6 +272,7 @@ export class ProcessExecutor implements Executor {
     e.exit = exit;
     e.killTimer?.cancel();
     e.endpoints.length = 0;
+    e.servers.clear();
     e.log.end();
     e.resolveExit(exit);
   }

@@ -20,7 +20,7 @@ export interface VirtualProcessOptions {
   output: (stream: LogStream, text: string) => void;
   /** Where a server for this container port binds. */
   bindAddress: (containerPort: number) => ListenedAddress;
-  onListening?: (containerPort: number, address: ListenedAddress) => void;
+  onListening?: (containerPort: number, address: ListenedAddress, server: Server) => void;
   /** The task's networks (default: none — every name is unknown). */
   net?: TaskNetwork;
   /** Files mounted into the task by absolute path (secrets, configs). */
@@ -161,7 +161,7 @@ export class VirtualProcess implements TaskProcess {
     const bound = server.address();
     const address = { host: want.host, port: typeof bound === 'object' && bound ? bound.port : want.port };
     this.opts.output('stdout', `Listening on ${address.host}:${address.port}\n`);
-    this.opts.onListening?.(containerPort, address);
+    this.opts.onListening?.(containerPort, address, server);
     return address;
   }
 

@@ -33,7 +33,15 @@ const DRAIN_MAX_MS = 2000;
 export interface LocalTasks {
   /** Where this node's task serves its container port, while it does. */
   endpoint(taskId: string, containerPort: number): ListenedAddress | undefined;
+  /**
+   * The task's server itself, when it runs in this process (a built-in program): the data plane
+   * hands it connections directly instead of through a loopback connection.
+   */
+  server?(taskId: string, containerPort: number): Server | undefined;
 }
+
+/** What the mesh's connect returns when the client went to a task of this process directly. */
+const DELIVERED = Symbol('delivered');
 
 export interface DataPlaneOptions {
   nodeId: string;
@@ -91,7 +99,11 @@ export class DataPlane {
    * on any free port; resolves with its HOST:PORT, which the node's description carries.
    */
   async start(): Promise<string> {
-    const server = serveTunnel((t) => this.openLocal(t), (err) => this.log(`tunnel: ${err.message}`));
+    const server = serveTunnel(
+      (t) => this.openLocal(t),
+      (err) => this.log(`tunnel: ${err.message}`),
+      (t) => this.handFor(t),
+    );
     const listenOn = (port: number) =>
       new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -238,7 +250,9 @@ export class DataPlane {
    * (with `early`, the mesh's client bytes already read: the next is tried unless they may have
    * reached a task).
    */
-  private async balanced(service: MapService, networkId: string, port: number, early?: EarlyData): Promise<Socket> {
+  private balanced(service: MapService, networkId: string, port: number): Promise<Socket>;
+  private balanced(service: MapService, networkId: string, port: number, early: EarlyData): Promise<Socket | typeof DELIVERED>;
+  private async balanced(service: MapService, networkId: string, port: number, early?: EarlyData): Promise<Socket | typeof DELIVERED> {
     const backends = this.balancer.order(`${service.id}/${networkId}`, this.index.backends(service.id, networkId).filter((t) => !this.draining.has(t.id)));
     let last: Error | undefined;
     for (const t of backends) {
@@ -256,9 +270,16 @@ export class DataPlane {
     throw last ?? refused(`connect to ${service.name}:${port}: connection refused (no running task of service ${service.name})`);
   }
 
-  private async toTask(t: MapTask, port: number, networkId: string, early?: EarlyData): Promise<Socket> {
+  private toTask(t: MapTask, port: number, networkId: string): Promise<Socket>;
+  private toTask(t: MapTask, port: number, networkId: string, early?: EarlyData): Promise<Socket | typeof DELIVERED>;
+  private async toTask(t: MapTask, port: number, networkId: string, early?: EarlyData): Promise<Socket | typeof DELIVERED> {
     const target: TunnelTarget = { taskId: t.id, port, networkId };
     if (t.nodeId === this.opts.nodeId) {
+      const hand = early ? this.handFor(target) : undefined;
+      if (hand) {
+        hand(early!.handBack());
+        return DELIVERED;
+      }
       const socket = await this.openLocal(target);
       early?.sendTo(socket);
       early?.commit();
@@ -267,6 +288,21 @@ export class DataPlane {
     const node = this.index.nodes.get(t.nodeId);
     if (!node?.dataAddr) throw new TunnelError('EHOSTUNREACH', `no route to task ${t.name}: its node has no data path address`);
     return early ? dialTunnelEarly(node.dataAddr, target, early, CONNECT_TIMEOUT_MS) : dialTunnel(node.dataAddr, target, CONNECT_TIMEOUT_MS);
+  }
+
+  /** Hands a connection to a task of this process's own server, if it has one and takes connections. */
+  private handFor(target: TunnelTarget): ((socket: Socket) => void) | undefined {
+    if (this.draining.has(target.taskId)) return undefined;
+    const server = this.opts.local.server?.(target.taskId, target.port);
+    if (!server?.listening) return undefined;
+    return (socket) => {
+      let set = this.active.get(target.taskId);
+      if (!set) this.active.set(target.taskId, (set = new Set()));
+      set.add(socket);
+      socket.once('close', () => set.delete(socket));
+      server.emit('connection', socket);
+      socket.resume();
+    };
   }
 
   /** A connection to a task of this node (for the tunnel, the mesh and local tasks). */
@@ -325,9 +361,10 @@ export class DataPlane {
     const connect =
       l.mode === 'ingress' && this.index.ingressId
         ? this.balanced(service, this.index.ingressId, l.targetPort, new EarlyData(client))
-        : this.localBalanced(service, l.targetPort);
+        : this.localBalanced(service, l.targetPort, client);
     connect.then(
       (backend) => {
+        if (backend === DELIVERED) return;
         if (client.destroyed) return void backend.destroy();
         splice(client, backend);
       },
@@ -335,11 +372,16 @@ export class DataPlane {
     );
   }
 
-  /** Host mode: one of the service's tasks on this node. */
-  private async localBalanced(service: MapService, port: number): Promise<Socket> {
+  /** Host mode: one of the service's tasks on this node (the client, not yet read, handed to it when it can be). */
+  private async localBalanced(service: MapService, port: number, client: Socket): Promise<Socket | typeof DELIVERED> {
     const local = (this.index.running.get(service.id) ?? []).filter((t) => t.nodeId === this.opts.nodeId);
     let last: Error | undefined;
     for (const t of this.balancer.order(`host/${service.id}`, local)) {
+      const hand = this.handFor({ taskId: t.id, port, networkId: '' });
+      if (hand) {
+        hand(client);
+        return DELIVERED;
+      }
       try {
         return await this.openLocal({ taskId: t.id, port, networkId: '' });
       } catch (err) {

@@ -1,6 +1,7 @@
 // What a node needs for its tasks' networking and mounted files, fed by the agent's assignments:
 // the data plane (tunnel, resolver, balancer, routing mesh) and the secrets and configs.
 
+import type { Server } from 'node:net';
 import type { TaskObject } from '../api/objects.ts';
 import type { Clock } from '../clock.ts';
 import type { AssignmentExtras } from '../dispatcher/protocol.ts';
@@ -28,6 +29,7 @@ export class NodeNetwork {
   readonly plane: DataPlane;
   readonly mounts = new FileMounts();
   private endpoint: (taskId: string, port: number) => ListenedAddress | undefined = () => undefined;
+  private server: (taskId: string, port: number) => Server | undefined = () => undefined;
 
   constructor(private readonly opts: NodeNetworkOptions) {
     this.plane = new DataPlane({
@@ -35,7 +37,7 @@ export class NodeNetwork {
       host: opts.host,
       dataPort: opts.dataPort,
       clock: opts.clock,
-      local: { endpoint: (taskId, port) => this.endpoint(taskId, port) },
+      local: { endpoint: (taskId, port) => this.endpoint(taskId, port), server: (taskId, port) => this.server(taskId, port) },
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
   }
@@ -44,9 +46,10 @@ export class NodeNetwork {
     return this.plane.start();
   }
 
-  /** Where local tasks serve their ports (the executor's endpoints). */
-  bindEndpoints(endpoint: (taskId: string, port: number) => ListenedAddress | undefined): void {
+  /** Where local tasks serve their ports (the executor's endpoints), and their in-process servers. */
+  bindEndpoints(endpoint: (taskId: string, port: number) => ListenedAddress | undefined, server?: (taskId: string, port: number) => Server | undefined): void {
     this.endpoint = endpoint;
+    if (server) this.server = server;
   }
 
   apply(extras: AssignmentExtras): void {

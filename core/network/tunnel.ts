@@ -48,7 +48,13 @@ export interface TunnelTarget {
 /** Opens the local end: a connection to the task's server, or a TunnelError saying why not. */
 export type TunnelOpener = (target: TunnelTarget) => Promise<Socket>;
 
-export function serveTunnel(open: TunnelOpener, onError: (err: Error) => void): Server {
+/**
+ * Where the task's server is in this process: a function that takes the tunnel's socket itself
+ * (paused, what came after the header put back), or undefined to go through `open`.
+ */
+export type TunnelHandOff = (target: TunnelTarget) => ((socket: Socket) => void) | undefined;
+
+export function serveTunnel(open: TunnelOpener, onError: (err: Error) => void, handOff?: TunnelHandOff): Server {
   return net.createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
     void (async () => {
@@ -62,6 +68,13 @@ export function serveTunnel(open: TunnelOpener, onError: (err: Error) => void): 
       const [magic, taskId, port, networkId, flags] = line.split(' ');
       if (magic !== 'SWL1' || !taskId || !networkId || !/^\d+$/.test(port ?? '')) {
         refuse(socket, `ERR ECONNRESET bad tunnel header\n`);
+        return;
+      }
+      const hand = handOff?.({ taskId, port: Number(port), networkId });
+      if (hand) {
+        // One hop fewer: the task's server reads the tunnel's socket itself, after OK.
+        socket.write(OK);
+        hand(socket);
         return;
       }
       let local: Socket;
@@ -170,6 +183,19 @@ export class EarlyData {
     this.client.pause();
     this.chunks = [];
     this.sink = undefined;
+  }
+
+  /**
+   * For a task in this very process: stops reading and puts every byte read so far back into the
+   * client, which is returned paused, as if nothing had been read.
+   */
+  handBack(): Socket {
+    this.client.off('data', this.onData);
+    this.client.pause();
+    if (this.size > 0) this.client.unshift(Buffer.concat(this.chunks));
+    this.chunks = [];
+    this.sink = undefined;
+    return this.client;
   }
 }
 

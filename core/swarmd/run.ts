@@ -70,7 +70,10 @@ export async function runSwarmd(
         node: { id: node.nodeId, hostname: node.hostname },
         ...node.network?.executorNetworking(),
       });
-      node.network?.bindEndpoints((taskId, port) => executor.endpoints(taskId).find((e) => e.containerPort === port));
+      node.network?.bindEndpoints(
+        (taskId, port) => executor.endpoints(taskId).find((e) => e.containerPort === port),
+        (taskId, port) => executor.server(taskId, port),
+      );
       return executor;
     },
     log,

@@ -10,6 +10,7 @@
 
 import { z } from 'zod';
 import { closest, oneOfList } from '../api/validate/format.ts';
+import { shellWords } from '../api/shell-words.ts';
 import { parseDuration } from '../swarmctl/duration.ts';
 
 /** A value as the user wrote it in YAML, after "got". */
@@ -410,31 +411,3 @@ export type ComposeFile = z.output<typeof composeSchema>;
 export type ComposeService = z.output<typeof serviceSchema>;
 export type ComposeNetwork = z.output<typeof networkSchema>;
 export type ComposeFileObject = z.output<ReturnType<typeof fileObject>>;
-
-/** A command line split as a shell would (quotes and backslashes), without expanding anything; undefined if a quote is left open. */
-export function shellWords(s: string): string[] | undefined {
-  const words: string[] = [];
-  let word: string | undefined;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < s.length) word += s[++i]!;
-      else word += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      word ??= '';
-    } else if (c === '\\' && i + 1 < s.length) {
-      word = (word ?? '') + s[++i]!;
-    } else if (/\s/.test(c)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else {
-      word = (word ?? '') + c;
-    }
-  }
-  if (quote) return undefined;
-  if (word !== undefined) words.push(word);
-  return words;
-}

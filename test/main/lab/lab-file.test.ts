@@ -7,7 +7,7 @@ import { ImageCatalog } from '../../../core/executor/catalog.ts';
 import { defaultCatalogPath } from '../../../core/swarmd/catalog-path.ts';
 import { LabError } from '../../../main/lab/errors.ts';
 import { parseLabFile } from '../../../main/lab/lab-file.ts';
-import { shellWords } from '../../../main/lab/lab-schema.ts';
+import { shellWords } from '../../../core/api/shell-words.ts';
 import { loadLab, templateNames } from '../../../main/lab/templates.ts';
 
 let catalog: ImageCatalog;

@@ -9,35 +9,10 @@
 // (see ./properties.ts).
 
 import { z } from 'zod';
-import { closest, oneOfList } from '../api/validate/format.ts';
+import { expected, showYaml, strict } from '../api/validate/yaml-words.ts';
+import { oneOfList } from '../api/validate/format.ts';
 import { shellWords } from '../api/shell-words.ts';
 import { parseDuration } from '../swarmctl/duration.ts';
-
-/** A value as the user wrote it in YAML, after "got". */
-export function showYaml(v: unknown): string {
-  if (v === undefined || v === null) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return String(v);
-}
-
-type Issue = { input?: unknown };
-const expected = (what: string) => (iss: Issue) => (iss.input === undefined ? `required: ${what}` : `expected ${what}, got ${showYaml(iss.input)}`);
-
-function strict<S extends z.ZodRawShape>(shape: S, what: string) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (iss) => {
-      if (iss.code === 'unrecognized_keys') {
-        const key = iss.keys[0]!;
-        const hint = closest(key, known);
-        return `unknown key ${JSON.stringify(key)} (${hint ? `did you mean ${JSON.stringify(hint)}?` : `known keys: ${known.join(', ')}`})`;
-      }
-      return expected(`${what} (a mapping of ${known.join(', ')})`)(iss);
-    },
-  });
-}
 
 /** One of several shapes, chosen by what the YAML value is, so that errors speak of that shape only. */
 function byShape<L extends z.ZodType = z.ZodNever, M extends z.ZodType = z.ZodNever, S extends z.ZodType = z.ZodNever, N = never>(

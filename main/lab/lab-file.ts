@@ -13,7 +13,8 @@ import type { ImageCatalog } from '../../core/executor/catalog.ts';
 import { PROFILE_LABEL } from '../../core/swarmd/cluster-defaults.ts';
 import type { DriverName, Isolation } from '../../vm/config.ts';
 import { LabError } from './errors.ts';
-import { labSchema, showYaml, type LabFileData, type ROLES, type PROFILES } from './lab-schema.ts';
+import { showYaml } from '../../core/api/validate/yaml-words.ts';
+import { labSchema, type LabFileData, type ROLES, type PROFILES } from './lab-schema.ts';
 import { serviceSpec } from './service-spec.ts';
 
 export interface LabMachine {

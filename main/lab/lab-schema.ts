@@ -3,7 +3,8 @@
 // lab-file.ts. Every mapping is strict, so a misspelt key is reported, with the key it resembles.
 
 import { z } from 'zod';
-import { closest, oneOfList } from '../../core/api/validate/format.ts';
+import { expected, showYaml, strict } from '../../core/api/validate/yaml-words.ts';
+import { oneOfList } from '../../core/api/validate/format.ts';
 import { parseDuration } from '../../core/swarmctl/duration.ts';
 import { shellWords } from '../../core/api/shell-words.ts';
 import { DRIVERS, ISOLATIONS, MACHINE_NAME } from '../../vm/config.ts';
@@ -15,32 +16,6 @@ const UPDATE_ORDERS = ['stop-first', 'start-first'] as const;
 const RESTART_CONDITIONS = ['none', 'on-failure', 'any'] as const;
 const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
 const PUBLISH_MODES = ['ingress', 'host'] as const;
-
-/** A value as the user wrote it in YAML, after "got". */
-export function showYaml(v: unknown): string {
-  if (v === undefined || v === null) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return String(v);
-}
-
-type Issue = { input?: unknown };
-const expected = (what: string) => (iss: Issue) => (iss.input === undefined ? `required: ${what}` : `expected ${what}, got ${showYaml(iss.input)}`);
-
-function strict<S extends z.ZodRawShape>(shape: S, what: string) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (iss) => {
-      if (iss.code === 'unrecognized_keys') {
-        const key = iss.keys[0]!;
-        const hint = closest(key, known);
-        return `unknown key ${JSON.stringify(key)} (${hint ? `did you mean ${JSON.stringify(hint)}?` : `known keys: ${known.join(', ')}`})`;
-      }
-      return expected(`${what} (a mapping of ${known.join(', ')})`)(iss);
-    },
-  });
-}
 
 const text = (what: string) => z.string({ error: expected(what) }).min(1, { error: `expected ${what}, got ""` });
 const oneOf = <const V extends readonly [string, ...string[]]>(values: V) => z.enum(values, { error: expected(oneOfList([...values])) });

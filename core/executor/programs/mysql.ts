@@ -19,7 +19,7 @@ import type { BuiltinProgram, ProgramContext } from '../program.ts';
 import { parseImageRef } from '../image-ref.ts';
 import { fileEnv } from './file-env.ts';
 import { RedisKeyspace } from './redis-commands.ts';
-import { encodeReply, parseRequest, type Reply } from './resp.ts';
+import { serveResp, type Reply } from './resp.ts';
 
 export const MYSQL_PORT = 3306;
 
@@ -136,25 +136,11 @@ interface Session {
 function serve(socket: Socket, state: ServerState): void {
   const session: Session = {};
   const client = (socket.remoteAddress ?? '%').replace(/^::ffff:/, '');
-  let pending: Buffer = Buffer.alloc(0);
-  socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    try {
-      for (let req = parseRequest(pending); req; req = parseRequest(pending)) {
-        pending = pending.subarray(req.used);
-        if (req.args.length === 0) continue;
-        const { reply, close } = execute(state, session, client, req.args);
-        socket.write(encodeReply(reply));
-        if (close) {
-          socket.end();
-          return;
-        }
-      }
-    } catch (err) {
-      socket.end(encodeReply({ error: `ERROR 1156 (08S01): Got packets out of order (${(err as Error).message})` }));
-    }
-  });
+  serveResp(
+    socket,
+    (args) => execute(state, session, client, args),
+    (message) => ({ error: `ERROR 1156 (08S01): Got packets out of order (${message})` }),
+  );
 }
 
 const OK: Reply = { simple: 'OK' };

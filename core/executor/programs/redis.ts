@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net';
 import type { BuiltinProgram, ProgramContext } from '../program.ts';
 import { flagValue, parsePort } from './flags.ts';
 import { RedisKeyspace, REDIS_VERSION } from './redis-commands.ts';
-import { encodeReply, parseRequest } from './resp.ts';
+import { serveResp } from './resp.ts';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -38,23 +38,12 @@ export const redisProgram: BuiltinProgram = {
 };
 
 function serve(socket: Socket, keyspace: RedisKeyspace): void {
-  let pending: Buffer = Buffer.alloc(0);
-  socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    try {
-      for (let req = parseRequest(pending); req; req = parseRequest(pending)) {
-        pending = pending.subarray(req.used);
-        if (req.args.length === 0) continue;
-        const { reply, quit } = keyspace.execute(req.args);
-        socket.write(encodeReply(reply));
-        if (quit) {
-          socket.end();
-          return;
-        }
-      }
-    } catch (err) {
-      socket.end(encodeReply({ error: `ERR Protocol error: ${(err as Error).message}` }));
-    }
-  });
+  serveResp(
+    socket,
+    (args) => {
+      const { reply, quit } = keyspace.execute(args);
+      return { reply, close: quit };
+    },
+    (message) => ({ error: `ERR Protocol error: ${message}` }),
+  );
 }

@@ -1,6 +1,8 @@
 // The Redis protocol (RESP2): requests as arrays of bulk strings or inline text lines, replies
 // encoded by type.
 
+import type { Socket } from 'node:net';
+
 export type Reply =
   | { simple: string }
   | { error: string }
@@ -69,4 +71,31 @@ export function encodeReply(r: Reply): Buffer {
   if (Array.isArray(r)) return Buffer.concat([Buffer.from(`*${r.length}\r\n`), ...r.map(encodeReply)]);
   if ('simple' in r) return Buffer.from(`+${r.simple}\r\n`);
   return Buffer.from(`-${r.error}\r\n`);
+}
+
+/**
+ * Serves RESP (or inline) requests on a connection, in order: each request's arguments go to
+ * `execute`, its reply goes back, and `close` ends the connection after the reply. A request that
+ * cannot be parsed ends the connection with `protocolError(message)`.
+ */
+export function serveResp(socket: Socket, execute: (args: Buffer[]) => { reply: Reply; close?: boolean }, protocolError: (message: string) => Reply): void {
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    try {
+      for (let req = parseRequest(pending); req; req = parseRequest(pending)) {
+        pending = pending.subarray(req.used);
+        if (req.args.length === 0) continue;
+        const { reply, close } = execute(req.args);
+        socket.write(encodeReply(reply));
+        if (close) {
+          socket.end();
+          return;
+        }
+      }
+    } catch (err) {
+      socket.end(encodeReply(protocolError((err as Error).message)));
+    }
+  });
 }

@@ -46,7 +46,10 @@ export interface MapNode {
 }
 
 export interface NetworkMap {
-  /** Increases with every change the leader publishes. */
+  /**
+   * Increases with every change published, across leaders too: the Raft index of the state the map
+   * was built from (a node ignores a map older than the one it has).
+   */
   version: number;
   networks: MapNetwork[];
   services: MapService[];

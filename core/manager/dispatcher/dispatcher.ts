@@ -456,7 +456,9 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
 
   /** The map as it stands (built on first use after the leader starts). */
   currentNetworkMap(): NetworkMap {
-    this.networkMap ??= this.store().view((tx) => buildNetworkMap(tx, 1));
+    // Versions are Raft indexes, so they keep growing across leaders: a node takes a new leader's
+    // map although the old leader had sent many.
+    this.networkMap ??= this.store().view((tx) => buildNetworkMap(tx, this.ctx.store.index));
     return this.networkMap;
   }
 
@@ -465,7 +467,7 @@ export class Dispatcher implements LeaderComponent, DispatcherApi {
       this.mapTimer = undefined;
       if (!this.running) return;
       const prev = this.currentNetworkMap();
-      const next = this.store().view((tx) => buildNetworkMap(tx, prev.version + 1));
+      const next = this.store().view((tx) => buildNetworkMap(tx, Math.max(prev.version + 1, this.ctx.store.index)));
       if (sameMap(prev, next)) return;
       this.networkMap = next;
       for (const s of this.sessions.values()) for (const stream of s.streams) stream.networkChanged();

@@ -113,6 +113,23 @@ describe('dispatcher: the network map with the assignments', () => {
     expect(first.configs).toEqual([]);
   });
 
+  it("a new leader's map has a higher version than the old leader's last, so nodes take it", async () => {
+    f = new DispatchFixture();
+    await populate();
+    const first = f.startDispatcher();
+    await addTask('w1', { addr: '10.0.1.3/24', state: 'running' });
+    const before = await stream('w1');
+    for (let i = 0; i < 5; i++) await addTask('w2', { addr: `10.0.1.${10 + i}/24`, state: 'running' });
+    await quiet();
+    const oldVersion = held(before).network!.version;
+    first.stop();
+    // The leader changes; the new leader's dispatcher starts from the same store.
+    f.startDispatcher();
+    const after = await stream('w1');
+    expect(mapOf(after.messages[0])!.version).toBeGreaterThanOrEqual(oldVersion);
+    expect(mapOf(after.messages[0])!.tasks).toHaveLength(6);
+  });
+
   it('a change that alters the map sends a new one, with a higher version, even with no task of the node changed', async () => {
     f = new DispatchFixture();
     await populate();

@@ -146,6 +146,7 @@ class Pools {
   private readonly portOwner = new Map<number, string>();
   private readonly networks: NetworkObject[];
   private readonly ingress: NetworkObject | undefined;
+  private taskAddressesClaimed = false;
 
   constructor(
     private readonly tx: ReadTx & Pick<Tx, 'update'>,
@@ -168,9 +169,20 @@ class Pools {
         this.portOwner.set(p.PublishedPort, s.ID);
       }
     }
-    for (const t of tx.find('tasks', (t) => (t.NetworksAttachments?.length ?? 0) > 0 && LIVE_STATES.has(t.Status.State))) {
-      for (const a of t.NetworksAttachments!) for (const addr of a.Addresses) this.addresses.get(a.Network.ID)?.claim(addr);
+  }
+
+  /**
+   * The network's address pool, with every live task's address claimed: read from the store the
+   * first time an address is wanted in this pass (most passes, of tasks on no network, need none).
+   */
+  private pool(networkId: string): AddressPool | undefined {
+    if (!this.taskAddressesClaimed) {
+      this.taskAddressesClaimed = true;
+      for (const t of this.tx.find('tasks', (t) => (t.NetworksAttachments?.length ?? 0) > 0 && LIVE_STATES.has(t.Status.State))) {
+        for (const a of t.NetworksAttachments!) for (const addr of a.Addresses) this.addresses.get(a.Network.ID)?.claim(addr);
+      }
     }
+    return this.addresses.get(networkId);
   }
 
   /** The network object for a spec's target (an ID, or a name left unresolved). */
@@ -200,7 +212,7 @@ class Pools {
       const net = this.network(target);
       if (!net) continue;
       const kept = s.Endpoint?.VirtualIPs?.find((v) => v.NetworkID === net.ID);
-      const addr = kept?.Addr ?? this.addresses.get(net.ID)?.allocate();
+      const addr = kept?.Addr ?? this.pool(net.ID)?.allocate();
       if (addr) vips.push({ NetworkID: net.ID, Addr: addr });
     }
     // Spec keeps what the endpoint was allocated from; VirtualIPs' network IDs are compared too.
@@ -221,7 +233,7 @@ class Pools {
       const net = this.network(target);
       if (!net) return `pending network allocation: network ${target} not found`;
       if (out.some((a) => a.Network.ID === net.ID)) continue;
-      const addr = this.addresses.get(net.ID)?.allocate();
+      const addr = this.pool(net.ID)?.allocate();
       if (!addr) return `pending network allocation: no addresses left on network ${net.Spec.Name ?? net.ID}`;
       out.push({ Network: net, Addresses: [addr], ...(aliases?.length ? { Aliases: aliases } : {}) });
     }

@@ -9,31 +9,10 @@
 // (see ./properties.ts).
 
 import { z } from 'zod';
-import { expected, showYaml, strict } from '../api/validate/yaml-words.ts';
+import { byShape, expected, showYaml, strict } from '../api/validate/yaml-words.ts';
 import { oneOfList } from '../api/validate/format.ts';
 import { shellWords } from '../api/shell-words.ts';
 import { parseDuration } from '../swarmctl/duration.ts';
-
-/** One of several shapes, chosen by what the YAML value is, so that errors speak of that shape only. */
-function byShape<L extends z.ZodType = z.ZodNever, M extends z.ZodType = z.ZodNever, S extends z.ZodType = z.ZodNever, N = never>(
-  what: string,
-  shapes: { list?: L; mapping?: M; scalar?: S; nothing?: N },
-) {
-  return z.unknown().transform((v, ctx): z.output<L> | z.output<M> | z.output<S> | N => {
-    if ((v === null || v === undefined) && 'nothing' in shapes) return shapes.nothing as N;
-    const schema = Array.isArray(v) ? shapes.list : v !== null && typeof v === 'object' ? shapes.mapping : v !== undefined && v !== null ? shapes.scalar : undefined;
-    if (!schema) {
-      ctx.addIssue({ code: 'custom', message: expected(what)({ input: v }) });
-      return z.NEVER;
-    }
-    const r = schema.safeParse(v);
-    if (r.success) return r.data;
-    for (const i of r.error.issues) {
-      ctx.addIssue({ code: 'custom', message: i.message, path: i.path as (string | number)[], params: i.code === 'unrecognized_keys' ? { key: i.keys[0] } : undefined });
-    }
-    return z.NEVER;
-  });
-}
 
 const text = (what: string) => z.string({ error: expected(what) }).min(1, { error: `expected ${what}, got ""` });
 const oneOf = <const V extends readonly [string, ...string[]]>(values: V) => z.enum(values, { error: expected(oneOfList([...values])) });

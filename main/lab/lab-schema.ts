@@ -3,7 +3,7 @@
 // lab-file.ts. Every mapping is strict, so a misspelt key is reported, with the key it resembles.
 
 import { z } from 'zod';
-import { expected, showYaml, strict } from '../../core/api/validate/yaml-words.ts';
+import { byShape, expected, showYaml, strict } from '../../core/api/validate/yaml-words.ts';
 import { oneOfList } from '../../core/api/validate/format.ts';
 import { parseDuration } from '../../core/swarmctl/duration.ts';
 import { shellWords } from '../../core/api/shell-words.ts';
@@ -39,23 +39,6 @@ const duration = (minNs = 0, hint = '') =>
 /** Labels and environment values are strings; a YAML number or boolean is taken as written. */
 const scalarText = z.union([z.string(), z.number(), z.boolean()], { error: expected('a string') }).transform(String);
 const labels = z.record(z.string(), scalarText, { error: expected('a mapping of label: value') });
-
-/** One of several shapes, chosen by what the YAML value is, so that errors speak of that shape only. */
-function byShape<L extends z.ZodType = z.ZodNever, M extends z.ZodType = z.ZodNever, S extends z.ZodType = z.ZodNever>(what: string, shapes: { list?: L; mapping?: M; scalar?: S }) {
-  return z.unknown().transform((v, ctx): z.output<L> | z.output<M> | z.output<S> => {
-    const schema = Array.isArray(v) ? shapes.list : v !== null && typeof v === 'object' ? shapes.mapping : v !== undefined && v !== null ? shapes.scalar : undefined;
-    if (!schema) {
-      ctx.addIssue({ code: 'custom', message: expected(what)({ input: v }) });
-      return z.NEVER;
-    }
-    const r = schema.safeParse(v);
-    if (r.success) return r.data;
-    for (const i of r.error.issues) {
-      ctx.addIssue({ code: 'custom', message: i.message, path: i.path as (string | number)[], params: i.code === 'unrecognized_keys' ? { key: i.keys[0] } : undefined });
-    }
-    return z.NEVER;
-  });
-}
 
 export const machineSchema = strict(
   {

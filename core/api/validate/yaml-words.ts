@@ -32,3 +32,24 @@ export function strict<S extends z.ZodRawShape>(shape: S, what: string) {
     },
   });
 }
+
+/** One of several shapes, chosen by what the YAML value is, so that errors speak of that shape only. */
+export function byShape<L extends z.ZodType = z.ZodNever, M extends z.ZodType = z.ZodNever, S extends z.ZodType = z.ZodNever, N = never>(
+  what: string,
+  shapes: { list?: L; mapping?: M; scalar?: S; nothing?: N },
+) {
+  return z.unknown().transform((v, ctx): z.output<L> | z.output<M> | z.output<S> | N => {
+    if ((v === null || v === undefined) && 'nothing' in shapes) return shapes.nothing as N;
+    const schema = Array.isArray(v) ? shapes.list : v !== null && typeof v === 'object' ? shapes.mapping : v !== undefined && v !== null ? shapes.scalar : undefined;
+    if (!schema) {
+      ctx.addIssue({ code: 'custom', message: expected(what)({ input: v }) });
+      return z.NEVER;
+    }
+    const r = schema.safeParse(v);
+    if (r.success) return r.data;
+    for (const i of r.error.issues) {
+      ctx.addIssue({ code: 'custom', message: i.message, path: i.path as (string | number)[], params: i.code === 'unrecognized_keys' ? { key: i.keys[0] } : undefined });
+    }
+    return z.NEVER;
+  });
+}

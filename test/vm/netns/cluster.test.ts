@@ -18,20 +18,12 @@ import { links, namespaces, namespacePids } from '../../../vm/netns/network.ts';
 import { labNetPlan } from '../../../vm/netns/plan.ts';
 import { MachineStore } from '../../../vm/store.ts';
 import { isGone, waitFor } from '../helpers.ts';
-import { netnsHome, netnsSkipReason, reapNetns } from './helpers.ts';
+import { docker, netnsHome, netnsSkipReason, reapNetns } from './helpers.ts';
 
-const DOCKER = '/usr/local/bin/docker';
 const NAMES = ['m1', 'm2', 'm3'];
 let home: string;
 let machines: Machines;
 const m: Record<string, Machine> = {};
-
-function docker(x: Machine, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, DOCKER_HOST: x.driver.url(), DOCKER_CLI_HINTS: 'false' };
-    execFile(DOCKER, args, { env, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`docker ${args.join(' ')} on ${x.config.name}: ${stderr}`)) : resolve(stdout.trim())));
-  });
-}
 
 function ssh(x: Machine, command: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

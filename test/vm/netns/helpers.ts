@@ -10,6 +10,7 @@ import { findTool } from '../../../vm/netns/command.ts';
 import { findClash, removeLabNetwork } from '../../../vm/netns/network.ts';
 import { labNetPlan } from '../../../vm/netns/plan.ts';
 import { netnsUnsupported } from '../../../vm/netns/support.ts';
+import type { Machine } from '../../../vm/machines.ts';
 import { reap, tempHome } from '../helpers.ts';
 
 /** Why the netns tests cannot run on this host, or undefined when they can. */
@@ -77,4 +78,12 @@ export async function reapNetns(home: string): Promise<void> {
     await removeLabNetwork(plan.id, plan.bridge);
     await rm(claimOf(home), { force: true });
   }
+}
+
+/** The real docker CLI against a machine's Engine API; its output, trimmed. */
+export function docker(x: Machine, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, DOCKER_HOST: x.driver.url(), DOCKER_CLI_HINTS: 'false' };
+    execFile('/usr/local/bin/docker', args, { env, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`docker ${args.join(' ')} on ${x.config.name}: ${stderr}`)) : resolve(stdout.trim())));
+  });
 }

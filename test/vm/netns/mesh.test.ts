@@ -5,27 +5,18 @@
 // machine reaches a service on another by name over an overlay network (nslookup tasks.api, then
 // wget http://api/). Everything (processes, namespaces, veths, bridge) is removed afterwards.
 
-import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Machines, type Machine } from '../../../vm/machines.ts';
 import { run } from '../../../vm/netns/command.ts';
 import { MachineStore } from '../../../vm/store.ts';
 import { waitFor } from '../helpers.ts';
-import { netnsHome, netnsSkipReason, reapNetns } from './helpers.ts';
+import { docker, netnsHome, netnsSkipReason, reapNetns } from './helpers.ts';
 
-const DOCKER = '/usr/local/bin/docker';
 const NAMES = ['m1', 'm2', 'm3'];
 let home: string;
 let machines: Machines;
 const m: Record<string, Machine> = {};
-
-function docker(x: Machine, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, DOCKER_HOST: x.driver.url(), DOCKER_CLI_HINTS: 'false' };
-    execFile(DOCKER, args, { env, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`docker ${args.join(' ')} on ${x.config.name}: ${stderr}`)) : resolve(stdout.trim())));
-  });
-}
 
 /** The whoami task that answered GET /api at ip:port from the host, on a new connection. */
 function whoFromHost(ip: string, port: number): Promise<string | undefined> {

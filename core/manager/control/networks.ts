@@ -178,7 +178,9 @@ export async function removeNetwork(c: NetworkControl, ref: string): Promise<voi
     } else {
       const user = tx.find('services', (s) => usesNetwork(s, n.ID))[0];
       if (user) throw new ControlError('FailedPrecondition', `network ${n.ID} is in use by service ${user.ID}`);
-      const task = tx.find('tasks', (t) => taskOnNetwork(t, n.ID))[0];
+      // A removed service's tasks are on their way out (the orchestrator stops them just after):
+      // they do not hold the network, so `docker stack rm` can remove services and networks in turn.
+      const task = tx.find('tasks', (t) => taskOnNetwork(t, n.ID) && tx.get('services', t.ServiceID) !== undefined)[0];
       if (task) throw new ControlError('FailedPrecondition', `network ${n.ID} is in use by task ${task.ID}`);
     }
     tx.delete('networks', n.ID);
